@@ -1,0 +1,1 @@
+//! The model catalog: built-in models, discovery, merge, names, resolve.

@@ -1,0 +1,1 @@
+//! Chat completions: request building, SSE decoding, chunk translation, errors, retries.

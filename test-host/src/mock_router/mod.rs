@@ -1,0 +1,1 @@
+//! A realistic local stand-in for the Hugging Face router.
