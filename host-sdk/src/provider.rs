@@ -195,13 +195,18 @@ impl ChatStream {
         self.on_message(message)
     }
 
+    /// The next item: an event, the error that ended the stream, or `None` at its end.
+    pub async fn next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
     /// Reads the stream to its end and folds it into one answer.
     ///
     /// # Errors
     /// The error that ended the stream.
     pub async fn collect(mut self) -> Result<ChatResponse, ProviderError> {
         let mut response = ChatResponse::default();
-        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_item(cx)).await {
+        while let Some(item) = self.next().await {
             response.apply(&item?);
         }
         Ok(response)
