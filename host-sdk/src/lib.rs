@@ -34,6 +34,7 @@
 pub mod abi;
 mod chat;
 mod error;
+mod failover;
 mod loader;
 mod log_bridge;
 mod model;
@@ -44,6 +45,7 @@ mod response;
 
 pub use chat::{ChatEvent, ChatRequest, ContentPart, Message, Role, ToolCall, ToolCallDelta, Usage};
 pub use error::{ErrorKind, ProviderError};
+pub use failover::{Attempt, FailoverStream, advances_failover, failover_chain};
 pub use loader::LoadError;
 pub use model::{Backend, Cost, ModelInfo, ModelSource, ResolvedModel};
 pub use model_ref::{ModelRef, ModelRefError, PROVIDER_ID, RouteSuffix};

@@ -212,7 +212,7 @@ impl ChatStream {
         Ok(response)
     }
 
-    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
         if self.finished {
             return Poll::Ready(None);
         }

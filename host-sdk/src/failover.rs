@@ -1,0 +1,258 @@
+//! Failover across a chain of models: the requested one, then the configured
+//! fallbacks.
+//!
+//! The chain advances only on errors another model may not have (auth,
+//! billing, rate limits and overload after the plugin's own retries,
+//! timeouts, network failures, an unknown or unsupported model), and only
+//! before any output reached the caller: once text has streamed, an error
+//! ends the turn. Cancellation and invalid requests never advance.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::chat::{ChatEvent, ChatRequest};
+use crate::error::{ErrorKind, ProviderError};
+use crate::provider::{ChatStream, Provider};
+use crate::response::ChatResponse;
+
+/// One failed attempt: a retry inside the plugin, or a model that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// The model ref that was tried.
+    pub model: String,
+    /// Why it failed.
+    pub error: ProviderError,
+}
+
+/// Whether an error of `kind` lets the chain move on to the next model.
+pub fn advances_failover(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Auth
+            | ErrorKind::Permission
+            | ErrorKind::Billing
+            | ErrorKind::RateLimited
+            | ErrorKind::Unavailable
+            | ErrorKind::Timeout
+            | ErrorKind::Network
+            | ErrorKind::ModelNotFound
+            | ErrorKind::ModelUnsupported
+    )
+}
+
+/// The requested model followed by the fallbacks, duplicates removed (refs are
+/// compared after trimming, case-sensitively, as the router compares ids).
+pub fn failover_chain(primary: &str, fallbacks: &[String]) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    for model in std::iter::once(primary).chain(fallbacks.iter().map(String::as_str)) {
+        let model = model.trim();
+        if !model.is_empty() && !chain.iter().any(|m| m == model) {
+            chain.push(model.to_string());
+        }
+    }
+    chain
+}
+
+/// A completion that fails over along a chain of models. Yields the events of
+/// whichever model answers; [`FailoverStream::attempts`] records every failure
+/// (including the plugin's retries) and [`FailoverStream::answered_by`] the
+/// model that answered.
+pub struct FailoverStream {
+    provider: Provider,
+    request: ChatRequest,
+    chain: Vec<String>,
+    index: usize,
+    current: Option<ChatStream>,
+    current_ref: Option<String>,
+    output_started: bool,
+    finished: bool,
+    attempts: Vec<Attempt>,
+}
+
+impl std::fmt::Debug for FailoverStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FailoverStream")
+            .field("chain", &self.chain)
+            .field("index", &self.index)
+            .field("attempts", &self.attempts)
+            .finish()
+    }
+}
+
+impl Provider {
+    /// Like [`Provider::complete`], failing over to `fallbacks` (in order,
+    /// duplicates removed) as the module docs describe.
+    pub fn complete_with_failover(
+        &self,
+        request: ChatRequest,
+        fallbacks: &[String],
+    ) -> FailoverStream {
+        FailoverStream {
+            chain: failover_chain(&request.model, fallbacks),
+            provider: self.clone(),
+            request,
+            index: 0,
+            current: None,
+            current_ref: None,
+            output_started: false,
+            finished: false,
+            attempts: Vec::new(),
+        }
+    }
+}
+
+impl FailoverStream {
+    /// Every failed attempt so far, in order.
+    pub fn attempts(&self) -> &[Attempt] {
+        &self.attempts
+    }
+
+    /// The canonical ref of the model currently answering (or last tried).
+    pub fn answered_by(&self) -> Option<&str> {
+        self.current_ref.as_deref()
+    }
+
+    /// Whether a model other than the requested one is answering.
+    pub fn fell_back(&self) -> bool {
+        self.index > 0
+    }
+
+    /// Cancels the current attempt; the stream ends with a `Cancelled` error.
+    pub fn cancel(&self) {
+        if let Some(stream) = &self.current {
+            stream.cancel();
+        }
+    }
+
+    /// The next event, the error that ended the turn, or `None` at its end.
+    pub async fn next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
+        std::future::poll_fn(|cx| self.poll_item(cx)).await
+    }
+
+    /// Reads the stream to its end and folds it into one answer.
+    ///
+    /// # Errors
+    /// The error that ended the turn; the attempts stay readable on `self`.
+    pub async fn collect(&mut self) -> Result<ChatResponse, ProviderError> {
+        let mut response = ChatResponse::default();
+        while let Some(item) = self.next().await {
+            response.apply(&item?);
+        }
+        Ok(response)
+    }
+
+    /// Records a failure; returns the error if the turn ends with it.
+    fn fail(&mut self, model: String, error: ProviderError) -> Option<ProviderError> {
+        self.attempts.push(Attempt {
+            model,
+            error: error.clone(),
+        });
+        self.current = None;
+        let can_advance = !self.output_started
+            && advances_failover(error.kind)
+            && self.index + 1 < self.chain.len();
+        if can_advance {
+            self.index += 1;
+            tracing::warn!(
+                next = self.chain[self.index].as_str(),
+                "model failed ({error}); falling back"
+            );
+            None
+        } else {
+            self.finished = true;
+            Some(error)
+        }
+    }
+
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+        loop {
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            if self.current.is_none() {
+                let Some(model) = self.chain.get(self.index).cloned() else {
+                    self.finished = true;
+                    return Poll::Ready(None);
+                };
+                match self.provider.resolve(&model) {
+                    Ok(resolved) => {
+                        let request = ChatRequest {
+                            model: resolved.model_ref.clone(),
+                            ..self.request.clone()
+                        };
+                        self.current_ref = Some(resolved.model_ref);
+                        self.current = Some(self.provider.complete(request));
+                    }
+                    Err(error) => {
+                        self.current_ref = Some(model.clone());
+                        if let Some(e) = self.fail(model, error) {
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                        continue;
+                    }
+                }
+            }
+            let Some(stream) = self.current.as_mut() else {
+                continue;
+            };
+            match stream.poll_item(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(event))) => {
+                    if event.is_output() {
+                        self.output_started = true;
+                    }
+                    if let ChatEvent::Retrying { error, .. } = &event {
+                        self.attempts.push(Attempt {
+                            model: self.current_ref.clone().unwrap_or_default(),
+                            error: error.clone(),
+                        });
+                    }
+                    return Poll::Ready(Some(Ok(event)));
+                }
+                Poll::Ready(Some(Err(error))) => {
+                    let model = self.current_ref.clone().unwrap_or_default();
+                    if let Some(e) = self.fail(model, error) {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                }
+                Poll::Ready(None) => {
+                    self.finished = true;
+                    self.current = None;
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+}
+
+impl futures_core::Stream for FailoverStream {
+    type Item = Result<ChatEvent, ProviderError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_item(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_dedups_and_keeps_order() {
+        let chain = failover_chain(
+            "huggingface/a/b",
+            &["huggingface/c/d".into(), " huggingface/a/b ".into(), "huggingface/c/d".into(), "".into()],
+        );
+        assert_eq!(chain, vec!["huggingface/a/b", "huggingface/c/d"]);
+    }
+
+    #[test]
+    fn advances_only_on_errors_another_model_may_not_have() {
+        for kind in [ErrorKind::Cancelled, ErrorKind::InvalidRequest, ErrorKind::PluginPanicked, ErrorKind::Internal] {
+            assert!(!advances_failover(kind), "{kind}");
+        }
+        for kind in [ErrorKind::Billing, ErrorKind::RateLimited, ErrorKind::Unavailable, ErrorKind::ModelUnsupported, ErrorKind::Timeout] {
+            assert!(advances_failover(kind), "{kind}");
+        }
+    }
+}
