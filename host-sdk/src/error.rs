@@ -84,7 +84,10 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            ErrorKind::RateLimited | ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::Network
+            ErrorKind::RateLimited
+                | ErrorKind::Unavailable
+                | ErrorKind::Timeout
+                | ErrorKind::Network
         )
     }
 }
@@ -169,7 +172,10 @@ mod tests {
         let e = ProviderError::new(ErrorKind::Permission, "no permission")
             .with_status(403)
             .with_request_id("abc");
-        assert_eq!(e.to_string(), "permission: no permission (HTTP 403, request id abc)");
+        assert_eq!(
+            e.to_string(),
+            "permission: no permission (HTTP 403, request id abc)"
+        );
         let e = ProviderError::new(ErrorKind::Timeout, "idle timeout").with_request_id("r1");
         assert_eq!(e.to_string(), "timeout: idle timeout (request id r1)");
     }

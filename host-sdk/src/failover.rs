@@ -164,7 +164,10 @@ impl FailoverStream {
         }
     }
 
-    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+    fn poll_item(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
         loop {
             if self.finished {
                 return Poll::Ready(None);
@@ -241,17 +244,33 @@ mod tests {
     fn chain_dedups_and_keeps_order() {
         let chain = failover_chain(
             "huggingface/a/b",
-            &["huggingface/c/d".into(), " huggingface/a/b ".into(), "huggingface/c/d".into(), "".into()],
+            &[
+                "huggingface/c/d".into(),
+                " huggingface/a/b ".into(),
+                "huggingface/c/d".into(),
+                "".into(),
+            ],
         );
         assert_eq!(chain, vec!["huggingface/a/b", "huggingface/c/d"]);
     }
 
     #[test]
     fn advances_only_on_errors_another_model_may_not_have() {
-        for kind in [ErrorKind::Cancelled, ErrorKind::InvalidRequest, ErrorKind::PluginPanicked, ErrorKind::Internal] {
+        for kind in [
+            ErrorKind::Cancelled,
+            ErrorKind::InvalidRequest,
+            ErrorKind::PluginPanicked,
+            ErrorKind::Internal,
+        ] {
             assert!(!advances_failover(kind), "{kind}");
         }
-        for kind in [ErrorKind::Billing, ErrorKind::RateLimited, ErrorKind::Unavailable, ErrorKind::ModelUnsupported, ErrorKind::Timeout] {
+        for kind in [
+            ErrorKind::Billing,
+            ErrorKind::RateLimited,
+            ErrorKind::Unavailable,
+            ErrorKind::ModelUnsupported,
+            ErrorKind::Timeout,
+        ] {
             assert!(advances_failover(kind), "{kind}");
         }
     }

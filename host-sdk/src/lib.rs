@@ -42,8 +42,11 @@ mod model_ref;
 mod plugin;
 mod provider;
 mod response;
+mod slot;
 
-pub use chat::{ChatEvent, ChatRequest, ContentPart, Message, Role, ToolCall, ToolCallDelta, Usage};
+pub use chat::{
+    ChatEvent, ChatRequest, ContentPart, Message, Role, ToolCall, ToolCallDelta, Usage,
+};
 pub use error::{ErrorKind, ProviderError};
 pub use failover::{Attempt, FailoverStream, advances_failover, failover_chain};
 pub use loader::LoadError;
@@ -52,3 +55,4 @@ pub use model_ref::{ModelRef, ModelRefError, PROVIDER_ID, RouteSuffix};
 pub use plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
 pub use provider::{ChatStream, Provider};
 pub use response::{ChatResponse, Retry};
+pub use slot::{ProviderSlot, SwapError, SwapReport, VersionState, VersionStatus};

@@ -41,8 +41,8 @@ pub enum LoadError {
         path: PathBuf,
         /// A short description of what was found instead.
         reason: String,
-        /// abi_stable's own error.
-        source: LibraryError,
+        /// abi_stable's own error (boxed: it is large and rarely read).
+        source: Box<LibraryError>,
     },
     /// The plugin was built against an interface this host cannot use.
     #[error("{}: plugin built against interface {plugin}, this host implements {host}: {advice}", path.display())]
@@ -68,7 +68,7 @@ pub enum LoadError {
         /// The first few mismatches, one short line each.
         mismatches: Vec<String>,
         /// abi_stable's full report (thousands of lines).
-        source: LibraryError,
+        source: Box<LibraryError>,
     },
     /// Any other loader failure.
     #[error("{}: cannot load the plugin: {message}", path.display())]
@@ -164,19 +164,19 @@ fn classify(path: &Path, plugin_version: Option<&str>, error: LibraryError) -> L
             LoadError::NotAPlugin {
                 path,
                 reason: format!("not a loadable shared library: {reason}"),
-                source: error,
+                source: Box::new(error),
             }
         }
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin {
             path,
             reason: "a shared library that exports no abi_stable root module".into(),
-            source: error,
+            source: Box::new(error),
         },
         LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
             LoadError::NotAPlugin {
                 path,
                 reason: "built with an incompatible abi_stable".into(),
-                source: error,
+                source: Box::new(error),
             }
         }
         LibraryError::IncompatibleVersionNumber {
@@ -196,7 +196,7 @@ fn classify(path: &Path, plugin_version: Option<&str>, error: LibraryError) -> L
                 plugin: plugin_version.unwrap_or("unknown").to_string(),
                 host: INTERFACE_VERSION.to_string(),
                 mismatches,
-                source: error,
+                source: Box::new(error),
             }
         }
         other => LoadError::Other {
@@ -283,7 +283,9 @@ fn tempfile_in(dir: &Path, stem: &str) -> std::io::Result<(PathBuf, fs::File)> {
             Err(e) => return Err(e),
         }
     }
-    Err(std::io::Error::other("cannot create a temporary plugin copy"))
+    Err(std::io::Error::other(
+        "cannot create a temporary plugin copy",
+    ))
 }
 
 #[cfg(test)]
@@ -303,7 +305,10 @@ mod tests {
     fn version_check_explains_both_directions() {
         let p = Path::new("/x/libp.so");
         let older = check_version(p, "0.9.0").unwrap_err().to_string();
-        assert!(older.contains("0.9.0") && older.contains(INTERFACE_VERSION), "{older}");
+        assert!(
+            older.contains("0.9.0") && older.contains(INTERFACE_VERSION),
+            "{older}"
+        );
         assert!(older.contains("older"), "{older}");
         let newer = check_version(p, "99.0.0").unwrap_err().to_string();
         assert!(newer.contains("upgrade the host"), "{newer}");

@@ -108,7 +108,9 @@ impl ModelRef {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
             {
-                return Err(err("the suffix may only contain letters, digits, '-', '_' and '.'"));
+                return Err(err(
+                    "the suffix may only contain letters, digits, '-', '_' and '.'",
+                ));
             }
             Some(s) => Some(RouteSuffix::parse(s)),
         };
@@ -150,7 +152,10 @@ mod tests {
         assert_eq!(r.suffix, Some(RouteSuffix::Cheapest));
         assert!(r.is_locked());
         assert_eq!(r.router_model(), "deepseek-ai/DeepSeek-R1:cheapest");
-        assert_eq!(r.to_string(), "huggingface/deepseek-ai/DeepSeek-R1:cheapest");
+        assert_eq!(
+            r.to_string(),
+            "huggingface/deepseek-ai/DeepSeek-R1:cheapest"
+        );
 
         let r = ModelRef::parse("  HuggingFace / Qwen/Qwen3-8B:together ").unwrap();
         assert_eq!(r.id, "Qwen/Qwen3-8B");
@@ -159,7 +164,10 @@ mod tests {
 
         let r = ModelRef::parse("meta-llama/Llama-3.3-70B-Instruct").unwrap();
         assert_eq!(r.suffix, None);
-        assert_eq!(r.to_string(), "huggingface/meta-llama/Llama-3.3-70B-Instruct");
+        assert_eq!(
+            r.to_string(),
+            "huggingface/meta-llama/Llama-3.3-70B-Instruct"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use abi_stable::sabi_trait::TD_Opaque;
@@ -24,11 +25,14 @@ use crate::response::ChatResponse;
 pub struct Provider {
     api: Arc<ProviderBox>,
     plugin: Plugin,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Provider").field("plugin", &self.plugin).finish()
+        f.debug_struct("Provider")
+            .field("plugin", &self.plugin)
+            .finish()
     }
 }
 
@@ -37,7 +41,14 @@ impl Provider {
         Provider {
             api: Arc::new(api),
             plugin,
+            in_flight: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// How many completions started on this provider (or its clones) have not
+    /// finished yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
     }
 
     /// The plugin this provider came from.
@@ -76,6 +87,7 @@ impl Provider {
     /// Needs no runtime to call; the stream is polled from any async runtime or
     /// read with [`ChatStream::blocking_next`] from a plain thread.
     pub fn complete(&self, request: ChatRequest) -> ChatStream {
+        let in_flight = InFlight::enter(&self.in_flight);
         let (tx, rx) = mpsc::unbounded_channel();
         let sink = EventSink_TO::from_value(ChannelSink { tx }, TD_Opaque);
         let handle = self.api.complete(AbiChatRequest::from(request), sink);
@@ -83,6 +95,7 @@ impl Provider {
             rx,
             handle: Some(Box::new(handle)),
             finished: false,
+            in_flight: Some(in_flight),
         }
     }
 
@@ -137,6 +150,23 @@ pub struct ChatStream {
     // Boxed so the stream is `Unpin` (the trait object itself is not).
     handle: Option<Box<CompletionHandleBox>>,
     finished: bool,
+    in_flight: Option<InFlight>,
+}
+
+/// Counts a completion as in flight until the stream finishes or is dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn enter(counter: &Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(counter))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -183,6 +213,7 @@ impl ChatStream {
     fn finish(&mut self) {
         self.finished = true;
         self.handle = None;
+        self.in_flight = None;
     }
 
     /// The next item, waiting on the calling thread. Must not be called from
@@ -212,7 +243,10 @@ impl ChatStream {
         Ok(response)
     }
 
-    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+    pub(crate) fn poll_item(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
         if self.finished {
             return Poll::Ready(None);
         }

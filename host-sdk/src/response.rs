@@ -1,7 +1,5 @@
 //! Folding a completion's events into one answer.
 
-
-
 use crate::chat::{ChatEvent, ToolCall, Usage};
 use crate::error::ProviderError;
 
@@ -40,7 +38,6 @@ pub struct ChatResponse {
     /// Descriptions of events this host does not know (from a newer plugin).
     pub unknown_events: Vec<String>,
 }
-
 
 impl ChatResponse {
     /// Folds one event in. Tool-call pieces are assembled by their index.

@@ -1,4 +1,5 @@
 //! A bad file never crashes the host: each failure is one short line naming the file.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::path::PathBuf;
 
@@ -16,7 +17,10 @@ fn missing_file() {
     let e = Plugin::load("/nonexistent/libnothing.so").unwrap_err();
     assert!(matches!(e, LoadError::Missing { .. }));
     let text = one_line(&e);
-    assert!(text.starts_with("/nonexistent/libnothing.so: no such plugin file"), "{text}");
+    assert!(
+        text.starts_with("/nonexistent/libnothing.so: no such plugin file"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -27,7 +31,10 @@ fn text_file_is_not_a_plugin() {
     let e = Plugin::load(&path).unwrap_err();
     assert!(matches!(e, LoadError::NotAPlugin { .. }), "{e:?}");
     let text = one_line(&e);
-    assert!(text.contains("libfake.so") && text.contains("not a provider plugin"), "{text}");
+    assert!(
+        text.contains("libfake.so") && text.contains("not a provider plugin"),
+        "{text}"
+    );
 }
 
 #[test]

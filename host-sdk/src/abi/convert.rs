@@ -9,12 +9,12 @@ use abi_stable::std_types::{ROption, RString, RVec};
 
 use super::{
     AbiBackend, AbiChatEvent, AbiChatEvent_NE, AbiChatRequest, AbiContentPart, AbiCost, AbiError,
-    AbiErrorKind, AbiErrorKind_NE, AbiMessage, AbiModelInfo, AbiResolvedModel,
-    AbiRole, AbiToolCall, AbiToolCallDelta, AbiUsage,
+    AbiErrorKind, AbiErrorKind_NE, AbiMessage, AbiModelInfo, AbiResolvedModel, AbiRole,
+    AbiToolCall, AbiToolCallDelta, AbiUsage,
 };
 use crate::{
-    Backend, ChatEvent, ChatRequest, ContentPart, Cost, ErrorKind, Message, ModelInfo,
-    ModelSource, ProviderError, ResolvedModel, Role, ToolCall, ToolCallDelta, Usage,
+    Backend, ChatEvent, ChatRequest, ContentPart, Cost, ErrorKind, Message, ModelInfo, ModelSource,
+    ProviderError, ResolvedModel, Role, ToolCall, ToolCallDelta, Usage,
 };
 
 fn ropt_string(value: Option<String>) -> ROption<RString> {

@@ -64,8 +64,10 @@ pub struct ProviderModule {
     /// Creates a provider from the host's context and settings (a JSON object
     /// whose keys the plugin documents). Invalid settings are an
     /// `InvalidRequest` error naming the bad key.
-    pub new_provider:
-        extern "C" fn(host: AbiHostContext, settings_json: RStr<'_>) -> RResult<ProviderBox, AbiError>,
+    pub new_provider: extern "C" fn(
+        host: AbiHostContext,
+        settings_json: RStr<'_>,
+    ) -> RResult<ProviderBox, AbiError>,
 
     /// Stops every background task and the plugin's runtime, waiting at most
     /// `timeout_ms`. The library stays mapped; providers created earlier then

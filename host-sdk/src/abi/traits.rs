@@ -6,9 +6,7 @@ use abi_stable::{
     std_types::{RBox, ROption, RResult, RStr, RVec},
 };
 
-use super::{
-    AbiChatEvent_NE, AbiChatRequest, AbiError, AbiModelInfo, AbiResolvedModel,
-};
+use super::{AbiChatEvent_NE, AbiChatRequest, AbiError, AbiModelInfo, AbiResolvedModel};
 
 /// Receives a completion's events. Implemented by the host, called from the
 /// plugin's runtime threads.
