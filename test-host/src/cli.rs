@@ -1,0 +1,93 @@
+//! Command-line definitions.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A host for provider plugins: load the Hugging Face provider, list its
+/// models, chat through it, or run a local mock of the router.
+#[derive(Debug, Parser)]
+#[command(name = "test-host", version, about)]
+pub struct Cli {
+    /// Options every command shares.
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command shares.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalOptions {
+    /// Gateway config file [default: $OPENCLAW_CONFIG_PATH, else ~/.openclaw/openclaw.json].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// State directory [default: $OPENCLAW_STATE_DIR, else ~/.openclaw].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Plugin file [default: next to test-host, else the workspace's target dir].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
+    /// Router base URL [default: models.providers.huggingface.baseUrl from the config,
+    /// else https://router.huggingface.co/v1].
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load the plugin and print who it is.
+    PluginInfo {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the provider's model catalog.
+    Models {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Chat with a model.
+    Chat(ChatArgs),
+    /// Start a local mock router, load the plugin and stream one chat through it.
+    Demo,
+    /// Run the local mock router until Ctrl-C.
+    MockRouter {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+    },
+}
+
+/// `chat` options.
+#[derive(Debug, Args, Clone)]
+pub struct ChatArgs {
+    /// Send one prompt, stream the answer and exit.
+    #[arg(long, value_name = "PROMPT")]
+    pub once: Option<String>,
+    /// Model ref [default: agents.defaults.model.primary from the config].
+    #[arg(long, value_name = "REF")]
+    pub model: Option<String>,
+    /// Print one JSON object at the end instead of streaming text.
+    #[arg(long)]
+    pub json: bool,
+    /// Hide the model's reasoning.
+    #[arg(long)]
+    pub no_reasoning: bool,
+    /// A system prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub system: Option<String>,
+    /// Maximum tokens to generate.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+}

@@ -1,0 +1,7 @@
+//! One module per command.
+
+pub mod chat;
+pub mod demo;
+pub mod mock;
+pub mod models;
+pub mod plugin_info;

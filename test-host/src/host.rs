@@ -1,0 +1,76 @@
+//! Loading the plugin and creating a provider from the config.
+
+use std::path::PathBuf;
+
+use host_sdk::{HostContext, Plugin, Provider};
+use serde_json::{Value, json};
+
+use crate::cli::GlobalOptions;
+use crate::config::GatewayConfig;
+use crate::error::{CliError, CliResult};
+use crate::paths;
+
+/// The default model when neither `--model` nor the config names one.
+pub const DEFAULT_MODEL: &str = "huggingface/deepseek-ai/DeepSeek-R1";
+
+/// Everything a command needs: config, state dir and a live provider.
+pub struct Session {
+    /// The gateway config.
+    pub config: GatewayConfig,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// The loaded plugin.
+    pub plugin: Plugin,
+    /// The provider it created.
+    pub provider: Provider,
+}
+
+/// The host context this program passes to plugins.
+pub fn host_context() -> HostContext {
+    HostContext::new("test-host", env!("CARGO_PKG_VERSION"))
+}
+
+/// The provider settings derived from the config: the plugin's own config
+/// section, plus base URL, state dir, aliases and user model entries.
+pub fn provider_settings(
+    config: &GatewayConfig,
+    state_dir: &std::path::Path,
+    base_url_flag: Option<&str>,
+    api_key: Option<&str>,
+) -> CliResult<Value> {
+    let mut settings = config.plugin_config()?;
+    let base_url = match base_url_flag {
+        Some(u) => Some(u.to_string()),
+        None => config.base_url()?,
+    };
+    if let Some(url) = base_url {
+        settings.insert("baseUrl".into(), json!(url));
+    }
+    if let Some(key) = api_key {
+        settings.insert("apiKey".into(), json!(key));
+    }
+    settings.insert("stateDir".into(), json!(state_dir));
+    settings.insert("aliases".into(), json!(config.aliases()?));
+    let models = config.user_models()?;
+    if !models.is_empty() {
+        settings.insert("models".into(), Value::Array(models));
+    }
+    Ok(Value::Object(settings))
+}
+
+/// Loads config, plugin and provider as the global options say.
+pub fn open(global: &GlobalOptions) -> CliResult<Session> {
+    let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
+    let state_dir = paths::state_dir(global.state_dir.as_deref())?;
+    let plugin = Plugin::load(paths::plugin_path(global.plugin.as_deref())?)?;
+    let settings = provider_settings(&config, &state_dir, global.base_url.as_deref(), None)?;
+    let provider = plugin
+        .new_provider(host_context(), &settings)
+        .map_err(|e| CliError::usage(format!("the plugin refused its settings: {}", e.message)))?;
+    Ok(Session {
+        config,
+        state_dir,
+        plugin,
+        provider,
+    })
+}

@@ -1,0 +1,82 @@
+//! Shared pieces of the end-to-end tests: build the real plugin once, load it
+//! through host-sdk, and start the mock router on 127.0.0.1.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: failing loudly is the point
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use host_sdk::{HostContext, Plugin, Provider};
+use serde_json::{Value, json};
+use test_host::mock_router::{MockOptions, MockRouter};
+
+/// The target profile directory this test binary was built into
+/// (`target/<profile>`; test binaries live in its `deps/`).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps dir");
+    deps.parent().expect("profile dir").to_path_buf()
+}
+
+/// Builds the plugin cdylib (same profile as the tests, with the test-only
+/// panic hooks) once per test binary and returns its path. Fails the test —
+/// never skips — when it cannot be built.
+pub fn plugin_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "huggingface-provider", "--features", "test-hooks"]);
+        if profile_dir().file_name().and_then(|n| n.to_str()) == Some("release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("run cargo build for the plugin");
+        assert!(status.success(), "building the plugin failed: {status}");
+        let path = profile_dir().join(test_host::paths::plugin_file_name());
+        assert!(path.is_file(), "plugin not found at {}", path.display());
+        path
+    })
+}
+
+/// The plugin, loaded through host-sdk.
+pub fn plugin() -> Plugin {
+    Plugin::load(plugin_path()).expect("load the plugin")
+}
+
+/// A mock router with default options.
+pub async fn router() -> MockRouter {
+    MockRouter::start(MockOptions::default())
+        .await
+        .expect("start the mock router")
+}
+
+/// Settings pointing at `router`, with no token, discovery off, a fresh state
+/// dir and fast retries; `extra` is merged on top.
+pub fn settings(router: &MockRouter, state_dir: &Path, extra: Value) -> Value {
+    let mut base = json!({
+        "baseUrl": router.base_url(),
+        "stateDir": state_dir,
+        "discovery": { "enabled": false },
+        "retry": { "baseDelayMs": 10, "maxDelaySeconds": 0.2, "maxRetryAfterSeconds": 2 },
+    });
+    merge(&mut base, extra);
+    base
+}
+
+fn merge(base: &mut Value, extra: Value) {
+    match (base, extra) {
+        (Value::Object(b), Value::Object(e)) => {
+            for (k, v) in e {
+                merge(b.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (b, e) => *b = e,
+    }
+}
+
+/// A provider from the loaded plugin.
+pub fn provider(settings: &Value) -> Provider {
+    plugin()
+        .new_provider(HostContext::new("e2e", "0"), settings)
+        .expect("create the provider")
+}
