@@ -50,7 +50,7 @@ pub use chat::{
 pub use error::{ErrorKind, ProviderError};
 pub use failover::{Attempt, FailoverStream, advances_failover, failover_chain};
 pub use loader::LoadError;
-pub use model::{Backend, Cost, ModelInfo, ModelSource, ResolvedModel};
+pub use model::{Backend, Cost, ModelInfo, ModelSource, RefreshReport, ResolvedModel};
 pub use model_ref::{ModelRef, ModelRefError, PROVIDER_ID, RouteSuffix};
 pub use plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
 pub use provider::{ChatStream, Provider};

@@ -118,3 +118,14 @@ pub struct ResolvedModel {
     /// The model's catalog entry.
     pub info: ModelInfo,
 }
+
+/// What an explicit catalog refresh found ([`crate::Provider::refresh`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshReport {
+    /// Models in the catalog now (router rows plus built-in ones).
+    pub models: u64,
+    /// Rows the router listed.
+    pub discovered: u64,
+    /// When the router list now in use was fetched.
+    pub fetched_at: std::time::SystemTime,
+}

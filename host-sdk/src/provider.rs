@@ -15,7 +15,7 @@ use crate::abi::{
 };
 use crate::chat::{ChatEvent, ChatRequest};
 use crate::error::{ErrorKind, ProviderError};
-use crate::model::{ModelInfo, ResolvedModel};
+use crate::model::{ModelInfo, RefreshReport, ResolvedModel};
 use crate::plugin::Plugin;
 use crate::response::ChatResponse;
 
@@ -79,6 +79,44 @@ impl Provider {
             .into_result()
             .map(ResolvedModel::from)
             .map_err(ProviderError::from)
+    }
+
+    /// Refreshes the catalog from the router now, waiting at most `timeout`
+    /// (blocks the calling thread; see [`Provider::refresh`] for async code).
+    ///
+    /// # Errors
+    /// Why the refresh failed (no token, network, timeout, a bad answer); the
+    /// catalog in memory is unchanged and [`Provider::discover`] still answers.
+    pub fn refresh_blocking(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<RefreshReport, ProviderError> {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self.api
+            .refresh(ms)
+            .into_result()
+            .map(RefreshReport::from)
+            .map_err(ProviderError::from)
+    }
+
+    /// Async form of [`Provider::refresh_blocking`], run on a blocking thread
+    /// of the caller's tokio runtime.
+    ///
+    /// # Errors
+    /// As [`Provider::refresh_blocking`].
+    pub async fn refresh(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<RefreshReport, ProviderError> {
+        let provider = self.clone();
+        tokio::task::spawn_blocking(move || provider.refresh_blocking(timeout))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ProviderError::new(
+                    ErrorKind::Internal,
+                    format!("the refresh task failed: {e}"),
+                ))
+            })
     }
 
     /// Starts a completion and returns its event stream. Dropping the stream

@@ -9,12 +9,12 @@ use abi_stable::std_types::{ROption, RString, RVec};
 
 use super::{
     AbiBackend, AbiChatEvent, AbiChatEvent_NE, AbiChatRequest, AbiContentPart, AbiCost, AbiError,
-    AbiErrorKind, AbiErrorKind_NE, AbiMessage, AbiModelInfo, AbiResolvedModel, AbiRole,
-    AbiToolCall, AbiToolCallDelta, AbiUsage,
+    AbiErrorKind, AbiErrorKind_NE, AbiMessage, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
+    AbiRole, AbiToolCall, AbiToolCallDelta, AbiUsage,
 };
 use crate::{
     Backend, ChatEvent, ChatRequest, ContentPart, Cost, ErrorKind, Message, ModelInfo, ModelSource,
-    ProviderError, ResolvedModel, Role, ToolCall, ToolCallDelta, Usage,
+    ProviderError, RefreshReport, ResolvedModel, Role, ToolCall, ToolCallDelta, Usage,
 };
 
 fn ropt_string(value: Option<String>) -> ROption<RString> {
@@ -469,6 +469,31 @@ impl From<AbiResolvedModel> for ResolvedModel {
             verified: r.verified,
             display_name: r.display_name.into(),
             info: r.info.into(),
+        }
+    }
+}
+
+impl From<RefreshReport> for AbiRefreshReport {
+    fn from(r: RefreshReport) -> Self {
+        let unix = r
+            .fetched_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        AbiRefreshReport {
+            models: r.models,
+            discovered: r.discovered,
+            fetched_at_unix: unix,
+            extensions: RString::new(),
+        }
+    }
+}
+
+impl From<AbiRefreshReport> for RefreshReport {
+    fn from(r: AbiRefreshReport) -> Self {
+        RefreshReport {
+            models: r.models,
+            discovered: r.discovered,
+            fetched_at: std::time::UNIX_EPOCH + Duration::from_secs(r.fetched_at_unix),
         }
     }
 }

@@ -29,7 +29,7 @@ mod request;
 mod traits;
 
 pub use event::{AbiChatEvent, AbiChatEvent_NE, AbiToolCallDelta, AbiUsage};
-pub use model::{AbiBackend, AbiCost, AbiModelInfo, AbiResolvedModel};
+pub use model::{AbiBackend, AbiCost, AbiModelInfo, AbiRefreshReport, AbiResolvedModel};
 pub use module::{
     AbiHostContext, AbiPluginInfo, AbiShutdownReport, INTERFACE_VERSION, ProviderModule,
     ProviderModule_Ref,

@@ -64,3 +64,17 @@ pub struct AbiResolvedModel {
     pub display_name: RString,
     pub info: AbiModelInfo,
 }
+
+/// What an explicit catalog refresh found (see [`crate::RefreshReport`]).
+/// Added in interface 1.1.0.
+#[repr(C)]
+#[derive(StableAbi, Debug, Clone, PartialEq)]
+#[allow(missing_docs)] // mirrors crate::RefreshReport
+pub struct AbiRefreshReport {
+    pub models: u64,
+    pub discovered: u64,
+    /// Unix seconds of the router list now in use.
+    pub fetched_at_unix: u64,
+    /// Fields added later, as a JSON object (empty when none).
+    pub extensions: RString,
+}

@@ -3,10 +3,13 @@
 
 use abi_stable::{
     StableAbi, sabi_trait,
-    std_types::{RBox, ROption, RResult, RStr, RVec},
+    std_types::{RBox, RNone, ROption, RResult, RStr, RVec},
 };
 
-use super::{AbiChatEvent_NE, AbiChatRequest, AbiError, AbiModelInfo, AbiResolvedModel};
+use super::{
+    AbiChatEvent_NE, AbiChatRequest, AbiError, AbiErrorKind, AbiErrorKind_NE, AbiModelInfo,
+    AbiRefreshReport, AbiResolvedModel,
+};
 
 /// Receives a completion's events. Implemented by the host, called from the
 /// plugin's runtime threads.
@@ -89,6 +92,22 @@ pub trait ProviderApi: Send + Sync {
     /// `sink.finish`.
     #[sabi(last_prefix_field)]
     fn complete(&self, request: AbiChatRequest, sink: EventSinkBox) -> CompletionHandleBox;
+
+    /// Refreshes the catalog from the router now, waiting at most
+    /// `timeout_ms`; on failure the catalog in memory is unchanged.
+    ///
+    /// Added in interface 1.1.0. The default body is what a host sees when
+    /// it calls a provider object that lacks the method.
+    fn refresh(&self, timeout_ms: u64) -> RResult<AbiRefreshReport, AbiError> {
+        let _ = timeout_ms;
+        RResult::RErr(AbiError {
+            kind: AbiErrorKind_NE::new(AbiErrorKind::InvalidRequest),
+            message: "this plugin cannot refresh its catalog on demand (interface 1.0)".into(),
+            status: RNone,
+            request_id: RNone,
+            retry_after_ms: RNone,
+        })
+    }
 }
 
 /// An owned [`ProviderApi`] trait object.
