@@ -7,6 +7,7 @@ use std::fmt;
 pub(crate) struct ApiKey(String);
 
 impl ApiKey {
+    #[cfg(test)]
     /// The token, for the `Authorization` header only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
@@ -62,7 +63,12 @@ pub(crate) fn resolve_key_with(
         ("HF_TOKEN", KeySource::HfToken),
     ]
     .into_iter()
-    .find_map(|(name, source)| env(name).as_deref().and_then(ApiKey::new).map(|k| (k, source)))
+    .find_map(|(name, source)| {
+        env(name)
+            .as_deref()
+            .and_then(ApiKey::new)
+            .map(|k| (k, source))
+    })
 }
 
 #[cfg(test)]

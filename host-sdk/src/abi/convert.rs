@@ -422,6 +422,43 @@ impl From<ModelInfo> for AbiModelInfo {
     }
 }
 
+impl From<&Backend> for AbiBackend {
+    fn from(b: &Backend) -> Self {
+        AbiBackend {
+            provider: b.provider.as_str().into(),
+            status: b.status.as_str().into(),
+            context_length: b.context_length.into(),
+            pricing: b.pricing.map(AbiCost::from).into(),
+            supports_tools: b.supports_tools.into(),
+            supports_structured_output: b.supports_structured_output.into(),
+            first_token_latency_ms: b.first_token_latency_ms.into(),
+            throughput: b.throughput.into(),
+            is_model_author: b.is_model_author.into(),
+        }
+    }
+}
+
+/// Converts without consuming, for a plugin that keeps its catalog: one copy
+/// into the ABI strings instead of a clone followed by a move.
+impl From<&ModelInfo> for AbiModelInfo {
+    fn from(m: &ModelInfo) -> Self {
+        AbiModelInfo {
+            id: m.id.as_str().into(),
+            name: m.name.as_str().into(),
+            context_window: m.context_window,
+            max_tokens: m.max_tokens,
+            cost: m.cost.into(),
+            reasoning: m.reasoning,
+            input: m.input.iter().map(|s| RString::from(s.as_str())).collect(),
+            supports_tools: m.supports_tools,
+            live: m.live,
+            source: m.source.as_str().into(),
+            backends: m.backends.iter().map(AbiBackend::from).collect(),
+            extensions: RString::new(),
+        }
+    }
+}
+
 impl From<AbiModelInfo> for ModelInfo {
     fn from(m: AbiModelInfo) -> Self {
         let source = match m.source.as_str() {

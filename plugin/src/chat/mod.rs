@@ -1,1 +1,34 @@
 //! Chat completions: request building, SSE decoding, chunk translation, errors, retries.
+//!
+//! The FFI edge calls [`run_completion`] with a [`ChatConfig`] and a [`CompletionTarget`];
+//! everything below it is private to this module:
+//! - `request`: `host_sdk::ChatRequest` -> the router's JSON body (`model` first).
+//! - `client`: the HTTP exchange, retries before the first event, `ServedBy` placement.
+//! - `limits`: first-byte / idle / total time limits and cancellation around every wait.
+//! - `retry`: backoff with full jitter, `Retry-After`.
+//! - `error`: status + headers + body -> a typed `ProviderError` with the server's message.
+//! - `stream`: an answer's bytes -> host events, without I/O (`sse` then `translate`).
+//! - `sse`: the incremental, bounded event-stream decoder.
+//! - `wire`: the router's chunk and completion JSON, read loosely.
+//! - `translate`: chunks -> content, reasoning, tool calls, usage and cost, finish reason.
+//! - `think`: a leading `<think>…</think>` in the content -> reasoning.
+
+mod client;
+mod config;
+mod error;
+mod limits;
+mod request;
+mod retry;
+mod sse;
+mod stream;
+mod think;
+mod translate;
+mod wire;
+
+#[cfg(test)]
+mod conformance_tests;
+#[cfg(test)]
+mod transcript;
+
+pub(crate) use client::{CompletionTarget, run_completion};
+pub(crate) use config::{ChatConfig, RetryPolicy};

@@ -1,0 +1,127 @@
+//! How a completion reaches the router: endpoint, token, time limits, retries, size bounds.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::auth::ApiKey;
+
+/// Everything `run_completion` needs besides the request itself.
+///
+/// The defaults suit the public router; tests shrink the time limits to milliseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct ChatConfig {
+    /// e.g. `https://router.huggingface.co/v1`, without a trailing slash.
+    pub base_url: String,
+    /// Sent as `Authorization: Bearer …` when present. Without one the request still goes
+    /// out: a local mock router may not need it, and the real one answers 401 with its own
+    /// message, which is then reported as an `Auth` error.
+    pub api_key: Option<ApiKey>,
+    /// Organisation billed for the call (`X-HF-Bill-To`).
+    pub bill_to: Option<String>,
+    /// From sending the request to the first byte of the body. Default 120 s: reasoning
+    /// models and queued backends can take a minute before anything arrives.
+    pub first_byte_timeout: Duration,
+    /// Longest silence between two body chunks once the body started. Default 60 s.
+    pub idle_timeout: Duration,
+    /// Whole call including retries. Default none: long answers are legitimate, and the
+    /// idle limit already catches a stalled stream.
+    pub total_timeout: Option<Duration>,
+    /// When and how often a failed attempt is retried.
+    pub retry: RetryPolicy,
+    /// Largest single SSE event. Default 4 MiB: a chunk is rarely above a few KiB, but a
+    /// tool call with a large argument can arrive in one piece.
+    pub max_event_bytes: usize,
+    /// Largest non-streaming answer or error body. Default 16 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        ChatConfig {
+            base_url: "https://router.huggingface.co/v1".to_string(),
+            api_key: None,
+            bill_to: None,
+            first_byte_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(60),
+            total_timeout: None,
+            retry: RetryPolicy::default(),
+            max_event_bytes: 4 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl ChatConfig {
+    /// `<base_url>/chat/completions`, tolerating a trailing slash on the base.
+    pub(crate) fn completions_url(&self) -> String {
+        format!("{}/chat/completions", self.base_url.trim_end_matches('/'))
+    }
+}
+
+/// Retries of transient failures (429, 5xx, connection errors, first-byte timeouts),
+/// only while nothing has reached the host yet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RetryPolicy {
+    /// Attempts in total, the first one included. Default 3; 1 disables retries.
+    pub max_attempts: u32,
+    /// Backoff before the second attempt; doubles each time. Default 500 ms.
+    pub base_delay: Duration,
+    /// Upper bound of the exponential backoff. Default 20 s.
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured. A server asking for more is not retried: the error
+    /// goes to the host at once (with its `retry_after`), so failover can try another model
+    /// instead of holding the user for minutes. Default 60 s.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A duration for people: `120 s`, `1.5 s`, `250 ms`.
+pub(crate) struct Human(pub Duration);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms} ms")
+        } else if ms.is_multiple_of(1000) {
+            write!(f, "{} s", ms / 1000)
+        } else {
+            write!(f, "{:.1} s", self.0.as_secs_f64())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = ChatConfig::default();
+        assert_eq!(
+            c.completions_url(),
+            "https://router.huggingface.co/v1/chat/completions"
+        );
+        assert_eq!(c.first_byte_timeout, Duration::from_secs(120));
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.retry.max_attempts, 3);
+        assert_eq!(c.max_event_bytes, 4 << 20);
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(Human(Duration::from_secs(120)).to_string(), "120 s");
+        assert_eq!(Human(Duration::from_millis(1500)).to_string(), "1.5 s");
+        assert_eq!(Human(Duration::from_millis(250)).to_string(), "250 ms");
+    }
+}

@@ -1,0 +1,74 @@
+//! The plugin-owned tokio runtime.
+//!
+//! The plugin links its own tokio, whose thread-locals are separate from the
+//! host's, so every async task must run here. The runtime starts lazily on
+//! first use and is held by a guard so that `shutdown` can take it out and
+//! stop its threads; a later call starts a fresh one (the same library may be
+//! reused by the host after a shutdown, e.g. by another provider).
+
+use std::time::Duration;
+
+use host_sdk::{ErrorKind, ProviderError};
+use parking_lot::Mutex;
+use tokio::runtime::{Builder, Handle, Runtime};
+
+/// Worker thread names: `hf-provider-<plugin version>`, so a host (and the
+/// tests) can tell the plugin's threads apart from its own.
+pub(crate) fn thread_name() -> String {
+    format!("hf-provider-{}", env!("CARGO_PKG_VERSION"))
+}
+
+struct State {
+    runtime: Option<Runtime>,
+    generation: u64,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    runtime: None,
+    generation: 0,
+});
+
+/// A handle to the running runtime, starting it if needed, and its generation.
+///
+/// # Errors
+/// `Internal` if the OS refuses to start threads.
+pub(crate) fn handle() -> Result<(Handle, u64), ProviderError> {
+    let mut state = STATE.lock();
+    if let Some(rt) = &state.runtime {
+        return Ok((rt.handle().clone(), state.generation));
+    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get().clamp(2, 4))
+        .unwrap_or(2);
+    let runtime = Builder::new_multi_thread()
+        .worker_threads(workers)
+        .max_blocking_threads(8)
+        .thread_name(thread_name())
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ProviderError::new(
+                ErrorKind::Internal,
+                format!("cannot start the plugin's runtime: {e}"),
+            )
+        })?;
+    state.generation += 1;
+    let handle = runtime.handle().clone();
+    state.runtime = Some(runtime);
+    Ok((handle, state.generation))
+}
+
+/// Stops the runtime and its threads, waiting at most `timeout`. Returns
+/// whether a runtime was running.
+pub(crate) fn shutdown(timeout: Duration) -> bool {
+    let runtime = STATE.lock().runtime.take();
+    match runtime {
+        Some(rt) => {
+            // Not under the lock: shutting down may run task destructors that
+            // call back into `handle()`.
+            rt.shutdown_timeout(timeout);
+            true
+        }
+        None => false,
+    }
+}
