@@ -43,6 +43,13 @@ pub(crate) fn install(sink: Option<LogSinkBox>) {
         let _ = tracing::subscriber::set_global_default(
             tracing_subscriber::registry().with(ForwardLayer),
         );
+        // This library has its own std, so this hook covers panics in plugin
+        // code only. They are caught and returned as `PluginPanicked` errors
+        // carrying the message; the location goes to the host's log instead
+        // of being printed over the host's terminal.
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(target: "huggingface_provider::panic", "{info}");
+        }));
     });
     let new = sink.map(|sink| {
         let max = sink.max_level();
