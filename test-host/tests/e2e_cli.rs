@@ -93,21 +93,40 @@ fn chat_once_json_has_every_documented_field() {
 #[test]
 fn chat_failure_prints_a_typed_error_and_exits_non_zero() {
     let env = env();
-    let out = env.run(&["chat", "--once", "hi", "--json", "--model", "huggingface/mock/status:402"]);
+    let out = env.run(&[
+        "chat",
+        "--once",
+        "hi",
+        "--json",
+        "--model",
+        "huggingface/mock/status:402",
+    ]);
     assert!(!out.status.success());
     let v = json_of(&out);
     assert_eq!(v["error"]["kind"], "billing", "{v}");
     assert_eq!(v["error"]["status"], 402);
-    assert!(v["error"]["message"].as_str().unwrap().contains("credits"), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("credits"),
+        "{v}"
+    );
     assert_eq!(v["attempts"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn chat_streams_text_to_stdout() {
     let env = env();
-    let out = env.run(&["chat", "--once", "hello", "--model", "huggingface/Qwen/Qwen3-8B"]);
+    let out = env.run(&[
+        "chat",
+        "--once",
+        "hello",
+        "--model",
+        "huggingface/Qwen/Qwen3-8B",
+    ]);
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), answer_for("hello"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        answer_for("hello")
+    );
 }
 
 #[test]
@@ -123,8 +142,16 @@ fn models_json_lists_the_catalog() {
         .expect("DeepSeek-R1 listed");
     assert_eq!(r1["ref"], "huggingface/deepseek-ai/DeepSeek-R1");
     for key in [
-        "name", "context_window", "max_tokens", "cost", "reasoning", "input", "live",
-        "supports_tools", "source", "providers",
+        "name",
+        "context_window",
+        "max_tokens",
+        "cost",
+        "reasoning",
+        "input",
+        "live",
+        "supports_tools",
+        "source",
+        "providers",
     ] {
         assert!(r1.get(key).is_some(), "{key} missing: {r1}");
     }
@@ -134,12 +161,19 @@ fn models_json_lists_the_catalog() {
 fn a_missing_plugin_is_one_clear_line() {
     let env = env();
     let out = Command::new(env!("CARGO_BIN_EXE_test-host"))
-        .args(["--plugin", "/nonexistent/libhuggingface_provider.so", "plugin-info"])
+        .args([
+            "--plugin",
+            "/nonexistent/libhuggingface_provider.so",
+            "plugin-info",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("/nonexistent/libhuggingface_provider.so: no such plugin file"), "{err}");
+    assert!(
+        err.contains("/nonexistent/libhuggingface_provider.so: no such plugin file"),
+        "{err}"
+    );
     drop(env);
 }

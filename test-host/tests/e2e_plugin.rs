@@ -41,7 +41,10 @@ async fn discover_and_resolve_answer_from_the_builtin_catalog() {
     assert!(r.locked);
     assert_eq!(r.display_name, "DeepSeek R1 (cheapest)");
     let e = provider.resolve("not a ref").unwrap_err();
-    assert!(matches!(e.kind, ErrorKind::InvalidRequest | ErrorKind::ModelNotFound), "{e}");
+    assert!(
+        matches!(e.kind, ErrorKind::InvalidRequest | ErrorKind::ModelNotFound),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -57,8 +60,14 @@ async fn streamed_completion_through_the_loaded_plugin() {
     while let Some(item) = stream.next().await {
         events.push(item.expect("no error"));
     }
-    assert!(matches!(events.first(), Some(ChatEvent::ServedBy { .. })), "{events:?}");
-    assert!(matches!(events.last(), Some(ChatEvent::Done { .. })), "{events:?}");
+    assert!(
+        matches!(events.first(), Some(ChatEvent::ServedBy { .. })),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(ChatEvent::Done { .. })),
+        "{events:?}"
+    );
     let mut response = host_sdk::ChatResponse::default();
     events.iter().for_each(|e| response.apply(e));
     assert_eq!(response.content, answer_for("hi there"));
@@ -79,7 +88,10 @@ async fn streamed_completion_through_the_loaded_plugin() {
         .find(|r| r.path.ends_with("/chat/completions"))
         .expect("a chat request");
     let body = String::from_utf8(sent.body.clone()).unwrap();
-    assert!(body.starts_with(r#"{"model":"deepseek-ai/DeepSeek-R1""#), "{body}");
+    assert!(
+        body.starts_with(r#"{"model":"deepseek-ai/DeepSeek-R1""#),
+        "{body}"
+    );
     let json = sent.json().unwrap();
     assert_eq!(json["stream"], true);
     assert_eq!(json["stream_options"]["include_usage"], true);
@@ -142,7 +154,11 @@ async fn panics_in_every_entry_point_become_errors_and_the_host_lives() {
     let e = plugin
         .new_provider(
             host(),
-            &common::settings(&router, state.path(), json!({ "testHooks": { "panicIn": ["new_provider"] } })),
+            &common::settings(
+                &router,
+                state.path(),
+                json!({ "testHooks": { "panicIn": ["new_provider"] } }),
+            ),
         )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::PluginPanicked, "{e}");
@@ -154,13 +170,22 @@ async fn panics_in_every_entry_point_become_errors_and_the_host_lives() {
         json!({ "testHooks": { "panicIn": ["discover", "resolve", "complete"] } }),
     );
     let provider = plugin.new_provider(host(), &settings).unwrap();
-    assert_eq!(provider.discover().unwrap_err().kind, ErrorKind::PluginPanicked);
     assert_eq!(
-        provider.resolve("huggingface/Qwen/Qwen3-8B").unwrap_err().kind,
+        provider.discover().unwrap_err().kind,
+        ErrorKind::PluginPanicked
+    );
+    assert_eq!(
+        provider
+            .resolve("huggingface/Qwen/Qwen3-8B")
+            .unwrap_err()
+            .kind,
         ErrorKind::PluginPanicked
     );
     let e = provider
-        .complete(ChatRequest::new("huggingface/Qwen/Qwen3-8B", vec![Message::user("x")]))
+        .complete(ChatRequest::new(
+            "huggingface/Qwen/Qwen3-8B",
+            vec![Message::user("x")],
+        ))
         .collect()
         .await
         .unwrap_err();
@@ -173,7 +198,10 @@ async fn panics_in_every_entry_point_become_errors_and_the_host_lives() {
     );
     let provider = plugin.new_provider(host(), &settings).unwrap();
     let e = provider
-        .complete(ChatRequest::new("huggingface/Qwen/Qwen3-8B", vec![Message::user("x")]))
+        .complete(ChatRequest::new(
+            "huggingface/Qwen/Qwen3-8B",
+            vec![Message::user("x")],
+        ))
         .collect()
         .await
         .unwrap_err();
@@ -182,7 +210,10 @@ async fn panics_in_every_entry_point_become_errors_and_the_host_lives() {
     // Still alive, and a well-behaved provider from the same library works.
     let provider = common::provider(&common::settings(&router, state.path(), json!({})));
     let ok = provider
-        .complete(ChatRequest::new("huggingface/Qwen/Qwen3-8B", vec![Message::user("after")]))
+        .complete(ChatRequest::new(
+            "huggingface/Qwen/Qwen3-8B",
+            vec![Message::user("after")],
+        ))
         .collect()
         .await
         .unwrap();
@@ -205,5 +236,9 @@ async fn cancelling_stops_a_stalled_completion() {
     assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
     // Generous bound: this checks that cancellation does not wait for the
     // server (20 s); the 100 ms figure is measured by the benchmark.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -37,7 +37,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 3. Discover and resolve: answered from memory, never waits on the network.
     println!("{} models", provider.discover()?.len());
     let resolved = provider.resolve(&model)?;
-    println!("resolved {} as '{}'", resolved.model_ref, resolved.display_name);
+    println!(
+        "resolved {} as '{}'",
+        resolved.model_ref, resolved.display_name
+    );
 
     // 4. Stream a chat; dropping the stream would cancel it.
     let mut stream = provider.complete(ChatRequest::new(

@@ -26,7 +26,13 @@ pub fn plugin_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "huggingface-provider", "--features", "test-hooks"]);
+        cmd.args([
+            "build",
+            "-p",
+            "huggingface-provider",
+            "--features",
+            "test-hooks",
+        ]);
         if profile_dir().file_name().and_then(|n| n.to_str()) == Some("release") {
             cmd.arg("--release");
         }
