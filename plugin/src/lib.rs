@@ -107,18 +107,15 @@ fn new_provider(host: AbiHostContext, settings_json: RStr<'_>) -> RResult<Provid
 fn shutdown(timeout_ms: u64) -> AbiShutdownReport {
     let result = guard(
         "shutdown",
-        AssertUnwindSafe(|| {
-            let was_running = runtime::shutdown(Duration::from_millis(timeout_ms));
-            Ok(was_running)
-        }),
+        AssertUnwindSafe(|| Ok(runtime::shutdown(Duration::from_millis(timeout_ms)))),
     );
     match result {
-        RResult::ROk(was_running) => AbiShutdownReport {
-            clean: true,
-            message: if was_running {
-                "runtime stopped".into()
-            } else {
-                "nothing was running".into()
+        RResult::ROk(stopped) => AbiShutdownReport {
+            clean: stopped.threads_left == 0,
+            message: match (stopped.was_running, stopped.threads_left) {
+                (false, 0) => "nothing was running".into(),
+                (true, 0) => "runtime and all its threads stopped".into(),
+                (_, n) => format!("{n} plugin threads still running after {timeout_ms} ms").into(),
             },
         },
         RResult::RErr(e) => AbiShutdownReport {

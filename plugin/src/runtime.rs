@@ -6,7 +6,8 @@
 //! stop its threads; a later call starts a fresh one (the same library may be
 //! reused by the host after a shutdown, e.g. by another provider).
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use host_sdk::{ErrorKind, ProviderError};
 use parking_lot::Mutex;
@@ -22,6 +23,10 @@ struct State {
     runtime: Option<Runtime>,
     generation: u64,
 }
+
+/// Live threads of the plugin's runtimes (workers and blocking threads), so
+/// `shutdown` can say whether they really stopped.
+static LIVE_THREADS: AtomicUsize = AtomicUsize::new(0);
 
 static STATE: Mutex<State> = Mutex::new(State {
     runtime: None,
@@ -44,6 +49,12 @@ pub(crate) fn handle() -> Result<(Handle, u64), ProviderError> {
         .worker_threads(workers)
         .max_blocking_threads(8)
         .thread_name(thread_name())
+        .on_thread_start(|| {
+            LIVE_THREADS.fetch_add(1, Ordering::AcqRel);
+        })
+        .on_thread_stop(|| {
+            LIVE_THREADS.fetch_sub(1, Ordering::AcqRel);
+        })
         .enable_all()
         .build()
         .map_err(|e| {
@@ -58,17 +69,30 @@ pub(crate) fn handle() -> Result<(Handle, u64), ProviderError> {
     Ok((handle, state.generation))
 }
 
-/// Stops the runtime and its threads, waiting at most `timeout`. Returns
-/// whether a runtime was running.
-pub(crate) fn shutdown(timeout: Duration) -> bool {
+/// What `shutdown` did.
+pub(crate) struct Stopped {
+    /// Whether a runtime was running.
+    pub(crate) was_running: bool,
+    /// Threads still alive when the time limit ran out (0 = clean).
+    pub(crate) threads_left: usize,
+}
+
+/// Stops the runtime and its threads, waiting at most `timeout` in all.
+pub(crate) fn shutdown(timeout: Duration) -> Stopped {
+    let deadline = Instant::now() + timeout;
     let runtime = STATE.lock().runtime.take();
-    match runtime {
-        Some(rt) => {
-            // Not under the lock: shutting down may run task destructors that
-            // call back into `handle()`.
-            rt.shutdown_timeout(timeout);
-            true
-        }
-        None => false,
+    let was_running = runtime.is_some();
+    if let Some(rt) = runtime {
+        // Not under the lock: shutting down may run task destructors that
+        // call back into `handle()`.
+        rt.shutdown_timeout(timeout);
+    }
+    // Threads finish their last steps just after the runtime lets go of them.
+    while LIVE_THREADS.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Stopped {
+        was_running,
+        threads_left: LIVE_THREADS.load(Ordering::Acquire),
     }
 }
