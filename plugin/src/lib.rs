@@ -11,6 +11,8 @@
 #![allow(unsafe_code, improper_ctypes_definitions)]
 
 mod auth;
+#[doc(hidden)]
+pub mod bench_support;
 mod catalog;
 mod chat;
 mod guard;

@@ -27,7 +27,6 @@ use std::time::SystemTime;
 
 use host_sdk::{Cost, ModelInfo};
 
-#[cfg(test)]
 pub(crate) use api::parse_models;
 pub(crate) use merge::merge;
 pub(crate) use names::Aliases;

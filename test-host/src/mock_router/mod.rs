@@ -58,6 +58,12 @@ pub use known::{KNOWN_MODELS, LISTED_SCENARIOS};
 pub use models::BACKENDS;
 pub use scenario::{Expected, Scenario, expected};
 
+/// The `GET /v1/models` body a mock router with `model_count` rows and `seed`
+/// serves, for benchmarks that parse a realistic list without a server.
+pub fn models_list_json(model_count: usize, seed: u64) -> bytes::Bytes {
+    models::Models::build(model_count, seed).json
+}
+
 use conn::{ConnHandle, ConnRegistry, MockListener};
 use state::Shared;
 

@@ -1,0 +1,54 @@
+//! Entry points for this crate's criterion benchmarks, which can only reach
+//! public items. Hidden from the docs: not an API, no stability promise.
+
+use host_sdk::ProviderError;
+
+use crate::catalog::{Aliases, Catalog, merge, parse_models};
+
+/// Parses a `GET /models` body and merges it with the built-in models;
+/// returns the number of catalog entries.
+///
+/// # Errors
+/// The parse error, as text.
+pub fn parse_and_merge(body: &[u8]) -> Result<usize, String> {
+    let rows = parse_models(body).map_err(|e| e.to_string())?;
+    Ok(merge(rows, std::time::SystemTime::now()).len())
+}
+
+/// A catalog for the in-process (rlib) side of the resolve benchmark.
+pub struct BenchCatalog {
+    catalog: Catalog,
+    aliases: Aliases,
+}
+
+impl BenchCatalog {
+    /// The built-in catalog merged with the rows of `body`.
+    ///
+    /// # Errors
+    /// The parse error, as text.
+    pub fn from_list(body: &[u8]) -> Result<BenchCatalog, String> {
+        let rows = parse_models(body).map_err(|e| e.to_string())?;
+        Ok(BenchCatalog {
+            catalog: merge(rows, std::time::SystemTime::now()),
+            aliases: Aliases::default(),
+        })
+    }
+
+    /// What the provider's `resolve` does before converting to ABI types,
+    /// plus the conversion a Rust caller would need: an owned result.
+    ///
+    /// # Errors
+    /// The resolve error.
+    pub fn resolve(&self, model_ref: &str) -> Result<host_sdk::ResolvedModel, ProviderError> {
+        let r = self.catalog.resolve_ref(model_ref, &self.aliases)?;
+        Ok(host_sdk::ResolvedModel {
+            model_ref: r.model_ref,
+            router_model: r.router_model,
+            suffix: r.suffix,
+            locked: r.locked,
+            verified: r.verified,
+            display_name: r.display_name,
+            info: r.info.into_owned(),
+        })
+    }
+}
