@@ -68,10 +68,22 @@ impl Translator {
     ) -> Result<(), ProviderError> {
         let text = String::from_utf8_lossy(body);
         let chunk: Chunk = parse_lenient(&text).map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Internal,
-                format!("unreadable answer ({e}): {}", excerpt(&text)),
-            )
+            // JSON that stops in the middle is an answer cut off in transit
+            // (transient, like a truncated stream), not a malformed one.
+            if e.is_eof() && !text.trim().is_empty() {
+                ProviderError::new(
+                    ErrorKind::Network,
+                    format!(
+                        "the answer ended before it was complete ({} bytes received)",
+                        body.len()
+                    ),
+                )
+            } else {
+                ProviderError::new(
+                    ErrorKind::Internal,
+                    format!("unreadable answer ({e}): {}", excerpt(&text)),
+                )
+            }
         })?;
         self.on_chunk(
             &chunk,

@@ -11,6 +11,10 @@ use std::{
     future::Future as _,
     io,
     pin::Pin,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     task::{Context, Poll},
     time::Duration,
 };
@@ -38,6 +42,18 @@ pub(crate) enum Step {
 pub(crate) struct ScriptBody {
     steps: VecDeque<Step>,
     sleep: Option<Pin<Box<Sleep>>>,
+    live: Option<LiveBody>,
+}
+
+/// Counts a body as live until hyper drops it: when the response was fully
+/// written, or the connection closed under it. A body still live after the
+/// client gave up means the client left a connection hanging.
+struct LiveBody(Arc<AtomicUsize>);
+
+impl Drop for LiveBody {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl ScriptBody {
@@ -45,7 +61,15 @@ impl ScriptBody {
         Self {
             steps: steps.into(),
             sleep: None,
+            live: None,
         }
+    }
+
+    /// The same body, counted in `live` while hyper holds it.
+    pub(crate) fn counted(mut self, live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::AcqRel);
+        self.live = Some(LiveBody(Arc::clone(live)));
+        self
     }
 
     pub(crate) fn into_body(self) -> Body {

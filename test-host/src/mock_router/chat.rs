@@ -235,7 +235,11 @@ impl Ctx<'_> {
 
     /// A 200 with the router's headers and a scripted body.
     fn ok(&self, content_type: &'static str, steps: Vec<Step>) -> Response {
-        let mut response = Response::new(ScriptBody::new(steps).into_body());
+        let mut response = Response::new(
+            ScriptBody::new(steps)
+                .counted(&self.shared.live_bodies)
+                .into_body(),
+        );
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         if content_type == EVENT_STREAM {

@@ -208,6 +208,16 @@ impl MockRouter {
         self.shared.requests.lock().clone()
     }
 
+    /// Chat responses still being written (streaming, stalled, or waiting for
+    /// the client to read). Zero after every client hung up or finished
+    /// reading: a client that abandons a response without closing its
+    /// connection keeps this above zero.
+    pub fn live_responses(&self) -> usize {
+        self.shared
+            .live_bodies
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Switches the failure mode of `GET /v1/models` (`None`: normal).
     pub fn set_models_failure(&self, failure: Option<ModelsFailure>) {
         *self.shared.models_failure.lock() = failure;

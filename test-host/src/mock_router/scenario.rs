@@ -82,9 +82,11 @@ pub enum Scenario {
     RateLimit,
     /// `rate-limit-no-retry-after`: 429 without `Retry-After`.
     RateLimitNoRetryAfter,
-    /// `fail-then-ok:N:STATUS`: the first N requests with the same
-    /// `x-mock-key` header (or, without it, the same scenario string) get
-    /// STATUS with the body of `status:STATUS`; later ones the echo answer.
+    /// `fail-then-ok:N:STATUS` (or `fail-then-ok:N-STATUS`): the first N
+    /// requests with the same `x-mock-key` header (or, without it, the same
+    /// scenario string) get STATUS with the body of `status:STATUS`; later
+    /// ones the echo answer. The `-` form is the one a model ref can carry
+    /// (`mock/fail-then-ok:2-500`): a ref's suffix cannot contain a second `:`.
     FailThenOk {
         /// How many requests fail.
         failures: u32,
@@ -172,7 +174,7 @@ impl Scenario {
             ("slow", arg) => Scenario::Slow(millis(arg)?),
             ("status", Some(code)) => Scenario::Status(parse_status(code)?),
             ("fail-then-ok", Some(rest)) => {
-                let (count, status) = rest.split_once(':')?;
+                let (count, status) = rest.split_once([':', '-'])?;
                 Scenario::FailThenOk {
                     failures: count.parse().ok()?,
                     status: parse_status(status)?,
@@ -337,6 +339,13 @@ mod tests {
             Some(Scenario::FailThenOk {
                 failures: 2,
                 status: 503
+            })
+        );
+        assert_eq!(
+            Scenario::parse("fail-then-ok:1-500"),
+            Some(Scenario::FailThenOk {
+                failures: 1,
+                status: 500
             })
         );
         assert_eq!(

@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub models_failure: Mutex<Option<ModelsFailure>>,
     /// Requests seen per `fail-then-ok` key.
     pub fail_counters: Mutex<HashMap<String, u32>>,
+    /// Chat response bodies hyper still holds (being written, or stalled).
+    pub live_bodies: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     next_id: AtomicU64,
     /// Distinguishes request ids of servers started in the same test run.
     nonce: u32,
@@ -48,6 +50,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             models_failure: Mutex::new(None),
             fail_counters: Mutex::new(HashMap::new()),
+            live_bodies: Default::default(),
             next_id: AtomicU64::new(1),
             nonce: rand::random(),
         }
