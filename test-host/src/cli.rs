@@ -56,6 +56,8 @@ pub enum Command {
     },
     /// Chat with a model.
     Chat(ChatArgs),
+    /// Set up the Hugging Face provider: save a token, choose the default model.
+    Onboard(OnboardArgs),
     /// Start a local mock router, load the plugin and stream one chat through it.
     Demo,
     /// Run the local mock router until Ctrl-C.
@@ -90,4 +92,29 @@ pub struct ChatArgs {
     /// Sampling temperature.
     #[arg(long, value_name = "T")]
     pub temperature: Option<f64>,
+}
+
+/// `onboard` options.
+#[derive(Debug, Args, Clone)]
+pub struct OnboardArgs {
+    /// Ask nothing: the token comes from --huggingface-api-key or $HF_TOKEN,
+    /// the model from --model (default huggingface/deepseek-ai/DeepSeek-R1).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Where the gateway runs. Only `local` (this machine) is supported.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<String>,
+    /// How to authenticate. Only `huggingface-api-key` is supported.
+    #[arg(long, value_name = "CHOICE")]
+    pub auth_choice: Option<String>,
+    /// The Hugging Face token [default: $HUGGINGFACE_HUB_TOKEN, else $HF_TOKEN].
+    /// Other users can see command lines: prefer the environment variable.
+    #[arg(long, value_name = "KEY")]
+    pub huggingface_api_key: Option<String>,
+    /// The default model ref (with --non-interactive).
+    #[arg(long, value_name = "REF")]
+    pub model: Option<String>,
+    /// Time limit of the live model discovery, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub discovery_timeout: f64,
 }

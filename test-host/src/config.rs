@@ -1,9 +1,23 @@
-//! The gateway config file (JSON5), as far as this host reads it.
+//! The gateway config file (JSON5): reading it, checking it, and editing it
+//! in place for onboarding.
+//!
+//! Reading is two-staged (see `validate`): the raw document keeps every key,
+//! known or not, and one pass checks the values this host uses, reporting
+//! each bad one with its key path and the file. Writing goes through `edit`
+//! (a concrete-syntax-tree edit that keeps comments and layout), `atomic`
+//! (temp file + fsync + rename) and `lock` (one writer at a time).
+
+pub mod atomic;
+pub mod edit;
+pub mod lock;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+pub use validate::{AuthProfile, Problem, ValidConfig, validate};
 
 use crate::error::{CliError, CliResult};
 
@@ -16,21 +30,45 @@ pub struct GatewayConfig {
     pub document: Value,
 }
 
+/// Parses config text (JSON5); blank text is an empty config.
+///
+/// # Errors
+/// A message naming `path` and the line and column of the syntax error.
+pub fn parse(path: &Path, text: &str) -> CliResult<Value> {
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    json5::from_str(text)
+        .map_err(|e| CliError::usage(format!("{}: invalid JSON5: {e}", path.display())))
+}
+
+/// One error listing every problem, each with its key path, under the file name.
+pub fn problems_error(path: &Path, problems: &[Problem]) -> CliError {
+    match problems {
+        [one] => CliError::usage(format!("{}: {one}", path.display())),
+        many => {
+            let lines: Vec<String> = many.iter().map(|p| format!("  {p}")).collect();
+            CliError::usage(format!(
+                "{}: {} invalid values:\n{}",
+                path.display(),
+                many.len(),
+                lines.join("\n")
+            ))
+        }
+    }
+}
+
 impl GatewayConfig {
-    /// Reads `path`; a missing file is an empty config.
+    /// Reads and checks `path`; a missing file is an empty config.
     ///
     /// # Errors
-    /// When the file cannot be read or is not valid JSON5 (message names the
-    /// file and the position).
+    /// When the file cannot be read, is not valid JSON5 (the message names
+    /// the file and the position), or has bad values (every one is listed
+    /// with its key path).
     pub fn load(path: &Path) -> CliResult<GatewayConfig> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(GatewayConfig {
-                    path: path.to_path_buf(),
-                    document: Value::Object(Default::default()),
-                });
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => {
                 return Err(CliError::usage(format!(
                     "{}: cannot read the config: {e}",
@@ -38,117 +76,81 @@ impl GatewayConfig {
                 )));
             }
         };
-        let document: Value = json5::from_str(&text)
-            .map_err(|e| CliError::usage(format!("{}: invalid JSON5: {e}", path.display())))?;
-        if !document.is_object() {
-            return Err(CliError::usage(format!(
-                "{}: the config must be a JSON object",
-                path.display()
-            )));
-        }
-        Ok(GatewayConfig {
+        let config = GatewayConfig {
             path: path.to_path_buf(),
-            document,
-        })
+            document: parse(path, &text)?,
+        };
+        config.checked()?;
+        Ok(config)
     }
 
-    fn at(&self, keys: &[&str]) -> Option<&Value> {
-        keys.iter().try_fold(&self.document, |v, k| v.get(k))
-    }
-
-    fn string_at(&self, keys: &[&str]) -> CliResult<Option<String>> {
-        match self.at(keys) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.bad(keys, "a string", other)),
-        }
-    }
-
-    fn bad(&self, keys: &[&str], expected: &str, got: &Value) -> CliError {
-        CliError::usage(format!(
-            "{}: {} must be {expected}, got {got}",
-            self.path.display(),
-            keys.join(".")
-        ))
+    /// The checked view of the document.
+    ///
+    /// # Errors
+    /// Every bad value, with its key path and the file.
+    pub fn checked(&self) -> CliResult<ValidConfig> {
+        validate(&self.document).map_err(|problems| problems_error(&self.path, &problems))
     }
 
     /// `models.providers.huggingface.baseUrl`.
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn base_url(&self) -> CliResult<Option<String>> {
-        self.string_at(&["models", "providers", "huggingface", "baseUrl"])
+        Ok(self.checked()?.base_url)
     }
 
     /// `agents.defaults.model` (a string, or `{primary}`).
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn primary_model(&self) -> CliResult<Option<String>> {
-        let keys = ["agents", "defaults", "model"];
-        match self.at(&keys) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Object(_)) => self.string_at(&["agents", "defaults", "model", "primary"]),
-            Some(other) => Err(self.bad(&keys, "a string or {primary, fallbacks}", other)),
-        }
+        Ok(self.checked()?.primary)
     }
 
     /// `agents.defaults.model.fallbacks`.
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn fallbacks(&self) -> CliResult<Vec<String>> {
-        let keys = ["agents", "defaults", "model", "fallbacks"];
-        match self.at(&keys) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(self.bad(&keys, "a list of model refs", other)),
-                })
-                .collect(),
-            Some(other) => Err(self.bad(&keys, "a list of model refs", other)),
-        }
+        Ok(self.checked()?.fallbacks)
     }
 
     /// Aliases from `agents.defaults.models["<ref>"].alias`, ref -> alias.
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn aliases(&self) -> CliResult<BTreeMap<String, String>> {
-        let mut out = BTreeMap::new();
-        let Some(models) = self.at(&["agents", "defaults", "models"]) else {
-            return Ok(out);
-        };
-        let Some(models) = models.as_object() else {
-            return Err(self.bad(&["agents", "defaults", "models"], "an object", models));
-        };
-        for (model_ref, entry) in models {
-            match entry.get("alias") {
-                None | Some(Value::Null) => {}
-                Some(Value::String(alias)) => {
-                    out.insert(model_ref.clone(), alias.clone());
-                }
-                Some(other) => {
-                    return Err(self.bad(
-                        &["agents", "defaults", "models", model_ref, "alias"],
-                        "a string",
-                        other,
-                    ));
-                }
-            }
-        }
-        Ok(out)
+        Ok(self.checked()?.aliases)
     }
 
     /// `plugins.entries.huggingface.config`, passed to the plugin as settings.
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn plugin_config(&self) -> CliResult<serde_json::Map<String, Value>> {
-        let keys = ["plugins", "entries", "huggingface", "config"];
-        match self.at(&keys) {
-            None | Some(Value::Null) => Ok(Default::default()),
-            Some(Value::Object(m)) => Ok(m.clone()),
-            Some(other) => Err(self.bad(&keys, "an object", other)),
-        }
+        Ok(self.checked()?.plugin_config)
     }
 
     /// `models.providers.huggingface.models` (user entries).
+    ///
+    /// # Errors
+    /// When the config has bad values.
     pub fn user_models(&self) -> CliResult<Vec<Value>> {
-        let keys = ["models", "providers", "huggingface", "models"];
-        match self.at(&keys) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => Ok(items.clone()),
-            Some(other) => Err(self.bad(&keys, "a list", other)),
-        }
+        Ok(self.checked()?.user_models)
+    }
+
+    /// Whether `plugins.entries.huggingface.config.discovery.enabled` is not `false`.
+    ///
+    /// # Errors
+    /// When the config has bad values.
+    pub fn discovery_enabled(&self) -> CliResult<bool> {
+        let config = self.checked()?.plugin_config;
+        Ok(config
+            .get("discovery")
+            .and_then(|d| d.get("enabled"))
+            .and_then(Value::as_bool)
+            != Some(false))
     }
 }
 
@@ -191,15 +193,24 @@ mod tests {
     fn wrong_types_name_the_key_and_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.json5");
-        std::fs::write(&path, "{agents:{defaults:{model:{fallbacks:'x'}}}}").unwrap();
-        let e = GatewayConfig::load(&path).unwrap().fallbacks().unwrap_err();
+        std::fs::write(
+            &path,
+            "{agents:{defaults:{model:{fallbacks:'x'}}}, models: {providers: {huggingface: {baseUrl: 3}}}}",
+        )
+        .unwrap();
+        let e = GatewayConfig::load(&path).unwrap_err();
         assert!(e.message.contains("agents.defaults.model.fallbacks"), "{e}");
+        assert!(
+            e.message.contains("models.providers.huggingface.baseUrl"),
+            "{e}"
+        );
         assert!(e.message.contains("c.json5"), "{e}");
-        std::fs::write(&path, "{oops").unwrap();
+        std::fs::write(&path, "{\n  a: 1,\n  oops\n}").unwrap();
         let e = GatewayConfig::load(&path).unwrap_err();
         assert!(
             e.message.contains("c.json5") && e.message.contains("JSON5"),
             "{e}"
         );
+        assert!(e.message.contains("line 4 column 1"), "{e}");
     }
 }

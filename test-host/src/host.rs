@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 
 use crate::cli::GlobalOptions;
 use crate::config::GatewayConfig;
+use crate::dotenv::Environment;
 use crate::error::{CliError, CliResult};
 use crate::paths;
+use crate::secrets;
 
 /// The default model when neither `--model` nor the config names one.
 pub const DEFAULT_MODEL: &str = "huggingface/deepseek-ai/DeepSeek-R1";
@@ -59,11 +61,22 @@ pub fn provider_settings(
 }
 
 /// Loads config, plugin and provider as the global options say.
+///
+/// `<state-dir>/.env` is read first (without overriding the process
+/// environment), and the key of the `huggingface:default` auth profile (or a
+/// token only `.env` has) is passed to the plugin as `apiKey`.
 pub fn open(global: &GlobalOptions) -> CliResult<Session> {
-    let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
     let state_dir = paths::state_dir(global.state_dir.as_deref())?;
+    let env = Environment::load(&state_dir)?;
+    let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
     let plugin = Plugin::load(paths::plugin_path(global.plugin.as_deref())?)?;
-    let settings = provider_settings(&config, &state_dir, global.base_url.as_deref(), None)?;
+    let api_key = secrets::host_api_key(&state_dir, &env)?;
+    let settings = provider_settings(
+        &config,
+        &state_dir,
+        global.base_url.as_deref(),
+        api_key.as_deref(),
+    )?;
     let provider = plugin
         .new_provider(host_context(), &settings)
         .map_err(|e| CliError::usage(format!("the plugin refused its settings: {}", e.message)))?;

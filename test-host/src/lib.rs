@@ -5,7 +5,9 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dotenv;
 pub mod error;
 pub mod host;
 pub mod mock_router;
 pub mod paths;
+pub mod secrets;

@@ -26,6 +26,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::PluginInfo { json } => commands::plugin_info::run(global, *json),
         Command::Models { json } => commands::models::run(global, *json),
         Command::Chat(args) => commands::chat::run(global, args).await,
+        Command::Onboard(args) => commands::onboard::run(global, args).await,
         Command::Demo => commands::demo::run(global).await,
         Command::MockRouter { listen } => commands::mock::run(*listen).await,
     }

@@ -1,6 +1,6 @@
 //! End to end through the `test-host` binary: the CLI loads the real plugin
 //! and talks to the mock router on 127.0.0.1.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
 

@@ -4,4 +4,5 @@ pub mod chat;
 pub mod demo;
 pub mod mock;
 pub mod models;
+pub mod onboard;
 pub mod plugin_info;

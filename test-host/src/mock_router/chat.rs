@@ -292,6 +292,14 @@ async fn run(
                 return ctx.error(RouterError::for_status(*status, model));
             }
         }
+        Scenario::Flaky(every)
+            if ctx
+                .shared
+                .bump_failure_counter(scenario_text)
+                .is_multiple_of(*every) =>
+        {
+            return ctx.error(RouterError::for_status(500, model));
+        }
         Scenario::ResetBefore => {
             // RST the socket; hyper's attempt to write the response below
             // fails, so the client never sees a status line.

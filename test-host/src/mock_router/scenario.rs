@@ -93,6 +93,10 @@ pub enum Scenario {
         /// Their status (500/502/503/504 expected; any 4xx/5xx accepted).
         status: u16,
     },
+    /// `flaky:N`: every N-th request with this scenario string (counted like
+    /// `fail-then-ok`) gets a 500 with the body of `status:500`; the others
+    /// the echo answer. A steady mix of retries for soak runs.
+    Flaky(u32),
     /// `reset-before`: the connection is reset (TCP RST) with no response at all.
     ResetBefore,
     /// `reset-mid`: 200, headers, the role chunk and the first two answer
@@ -180,6 +184,7 @@ impl Scenario {
                     status: parse_status(status)?,
                 }
             }
+            ("flaky", Some(n)) => Scenario::Flaky(n.parse().ok().filter(|n| *n > 0)?),
             ("replay", Some(id)) => Scenario::Replay(fixture_id(id)?),
             _ => return None,
         };
@@ -276,7 +281,8 @@ pub fn expected(scenario: &str, user_text: &str) -> Option<Expected> {
         | Scenario::NoDone
         | Scenario::Crlf
         | Scenario::Slow(_)
-        | Scenario::FailThenOk { .. } => {}
+        | Scenario::FailThenOk { .. }
+        | Scenario::Flaky(_) => {}
         Scenario::ReasoningField | Scenario::ReasoningContent | Scenario::ReasoningText => {
             out.reasoning = Some(REASONING_TEXT.to_owned());
         }
@@ -334,6 +340,8 @@ mod tests {
 
     #[test]
     fn parses_every_documented_form() {
+        assert_eq!(Scenario::parse("flaky:3"), Some(Scenario::Flaky(3)));
+        assert_eq!(Scenario::parse("flaky:0"), None);
         assert_eq!(
             Scenario::parse("fail-then-ok:2:503"),
             Some(Scenario::FailThenOk {

@@ -1,0 +1,181 @@
+//! Interactive onboarding, the gateway's flow: a note on the token, the
+//! token (one from the environment, or typed masked), discovery with a
+//! spinner, the "Default Hugging Face model" dropdown, then the "locked"
+//! note or the optional preferred-backend step. Answers are written only
+//! after the last one, so Esc or Ctrl-C anywhere changes no file.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use host_sdk::Plugin;
+use inquire::error::InquireResult;
+use inquire::validator::Validation;
+use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select};
+
+use super::choices::{backend_choices, model_choices};
+use super::discovery::{self, Feedback};
+use super::{Answers, Summary, Target, cancelled, save};
+use crate::cli::{GlobalOptions, OnboardArgs};
+use crate::config::edit::AUTH_PROFILE;
+use crate::error::{CliError, CliResult};
+use crate::secrets::{self, AuthStore, mask};
+
+/// What a token needs, shown first.
+const TOKEN_NOTE: &str = "\
+Hugging Face Inference Providers need an access token.
+Create a fine-grained token at https://huggingface.co/settings/tokens with the
+permission \"Make calls to Inference Providers\" (without it every call answers 403).";
+
+/// Shown when a policy variant is chosen.
+pub const LOCKED_NOTE: &str = "Provider locked — router will choose backend by cost or speed.";
+
+/// Lines of the model dropdown shown at once.
+const PAGE_SIZE: usize = 12;
+
+/// Runs a prompt on a blocking thread (inquire reads the terminal
+/// synchronously) and turns Esc and Ctrl-C into a cancelled onboarding.
+async fn prompt<T: Send + 'static>(
+    ask: impl FnOnce() -> InquireResult<T> + Send + 'static,
+) -> CliResult<T> {
+    match tokio::task::spawn_blocking(ask).await {
+        Ok(Ok(answer)) => Ok(answer),
+        Ok(Err(InquireError::OperationCanceled | InquireError::OperationInterrupted)) => {
+            Err(cancelled())
+        }
+        Ok(Err(InquireError::NotTTY)) => Err(not_a_terminal()),
+        Ok(Err(e)) => Err(CliError::new(format!("the prompt failed: {e}"))),
+        Err(e) => Err(CliError::new(format!("the prompt failed: {e}"))),
+    }
+}
+
+fn not_a_terminal() -> CliError {
+    CliError::usage(
+        "onboard asks questions and needs a terminal; for scripts use \
+         onboard --non-interactive --mode local --auth-choice huggingface-api-key --huggingface-api-key KEY",
+    )
+}
+
+async fn ask_key(args: &OnboardArgs, target: &Target) -> CliResult<String> {
+    if let Some(key) = args
+        .huggingface_api_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        return Ok(key.to_string());
+    }
+    let existing = match secrets::env_token(&target.env) {
+        Some((var, value)) => Some((
+            format!(
+                "Use existing Hugging Face token (from {var}, {})?",
+                mask(&value)
+            ),
+            value,
+        )),
+        None => AuthStore::load(&target.state_dir)?
+            .api_key(AUTH_PROFILE)
+            .map(|value| {
+                (
+                    format!("Keep the saved Hugging Face token ({})?", mask(&value)),
+                    value,
+                )
+            }),
+    };
+    if let Some((question, value)) = existing
+        && prompt(move || Confirm::new(&question).with_default(true).prompt()).await?
+    {
+        return Ok(value.trim().to_string());
+    }
+    let typed = prompt(|| {
+        Password::new("Hugging Face token:")
+            .with_display_mode(PasswordDisplayMode::Masked)
+            .without_confirmation()
+            .with_help_message("starts with hf_; paste it and press Enter")
+            .with_validator(|s: &str| {
+                Ok(if s.trim().is_empty() {
+                    Validation::Invalid("the token cannot be empty".into())
+                } else {
+                    Validation::Valid
+                })
+            })
+            .prompt()
+    })
+    .await?;
+    Ok(typed.trim().to_string())
+}
+
+/// Asks the questions, then saves.
+///
+/// # Errors
+/// Not a terminal, a cancelled prompt, a broken config or store, an I/O error.
+pub async fn run(
+    global: &GlobalOptions,
+    args: &OnboardArgs,
+    plugin: &Plugin,
+) -> CliResult<Summary> {
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(not_a_terminal());
+    }
+    let target = Target::open(global)?;
+    println!("{TOKEN_NOTE}\n");
+    let key = ask_key(args, &target).await?;
+    let provider = target.provider(plugin, global, &key)?;
+    let catalog = discovery::fetch(
+        &provider,
+        Duration::from_secs_f64(args.discovery_timeout),
+        target.config.discovery_enabled()?,
+        Feedback::Spinner,
+    )
+    .await?;
+    match &catalog.note {
+        Some(note) => println!("{note}"),
+        None => println!("{} models available.", catalog.models.len()),
+    }
+
+    let options = model_choices(&catalog.models, &target.config.aliases()?);
+    if options.is_empty() {
+        return Err(CliError::new("the plugin listed no models"));
+    }
+    let current = target.config.primary_model()?;
+    let start = options
+        .iter()
+        .position(|o| Some(&o.model_ref) == current.as_ref())
+        .unwrap_or(0);
+    let choice = prompt(move || {
+        Select::new("Default Hugging Face model", options)
+            .with_page_size(PAGE_SIZE)
+            .with_starting_cursor(start)
+            .with_help_message("type to filter, ↑↓ to move, Enter to choose, Esc to cancel")
+            .prompt()
+    })
+    .await?;
+
+    let model_ref = if choice.locked {
+        println!("{LOCKED_NOTE}");
+        choice.model_ref
+    } else {
+        let backends = catalog
+            .models
+            .get(choice.index)
+            .map(backend_choices)
+            .unwrap_or_default();
+        if backends.is_empty() {
+            choice.model_ref
+        } else {
+            let pick = prompt(move || {
+                Select::new("Prefer a specific backend? (optional)", backends)
+                    .with_help_message("Enter keeps \"No preference\"; Esc cancels")
+                    .prompt()
+            })
+            .await?;
+            match pick.provider {
+                Some(backend) => format!("{}:{backend}", choice.model_ref),
+                None => choice.model_ref,
+            }
+        }
+    };
+    let model = provider
+        .resolve(&model_ref)
+        .map_err(|e| CliError::new(format!("{model_ref}: {}", e.message)))?;
+    save(global, &target, &Answers { key, model })
+}

@@ -1,0 +1,59 @@
+//! `onboard --non-interactive`: every answer from flags, no prompt; running
+//! it twice with the same flags leaves every file byte-identical.
+
+use std::time::Duration;
+
+use host_sdk::Plugin;
+
+use super::discovery::{self, Feedback};
+use super::{Answers, Summary, Target, save};
+use crate::cli::{GlobalOptions, OnboardArgs};
+use crate::error::{CliError, CliResult};
+use crate::host::DEFAULT_MODEL;
+use crate::secrets;
+
+/// Onboards from flags with `plugin`: the token from
+/// `--huggingface-api-key`, else `HUGGINGFACE_HUB_TOKEN`/`HF_TOKEN`; the
+/// model from `--model` (checked with the provider), else DeepSeek R1.
+///
+/// # Errors
+/// No token, an unknown model, a broken config or store, an I/O error.
+pub async fn run(
+    global: &GlobalOptions,
+    args: &OnboardArgs,
+    plugin: &Plugin,
+) -> CliResult<Summary> {
+    let target = Target::open(global)?;
+    let key = match args
+        .huggingface_api_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        Some(k) => k.to_string(),
+        None => secrets::env_token(&target.env)
+            .map(|(_, v)| v.trim().to_string())
+            .ok_or_else(|| {
+                CliError::usage(
+                    "no Hugging Face token: pass --huggingface-api-key KEY or set HF_TOKEN \
+                     (a fine-grained token with the \"Make calls to Inference Providers\" permission)",
+                )
+            })?,
+    };
+    let provider = target.provider(plugin, global, &key)?;
+    let catalog = discovery::fetch(
+        &provider,
+        Duration::from_secs_f64(args.discovery_timeout),
+        target.config.discovery_enabled()?,
+        Feedback::Quiet,
+    )
+    .await?;
+    if let Some(note) = &catalog.note {
+        eprintln!("{note}");
+    }
+    let wanted = args.model.as_deref().unwrap_or(DEFAULT_MODEL);
+    let model = provider
+        .resolve(wanted)
+        .map_err(|e| CliError::usage(format!("--model {wanted}: {}", e.message)))?;
+    save(global, &target, &Answers { key, model })
+}

@@ -1,0 +1,310 @@
+//! The auth-profile store: API keys live in `<state-dir>/auth-profiles.json`,
+//! a file only its owner can read, never in the config (which only names the
+//! profile: `auth.profiles["huggingface:default"]`).
+//!
+//! Format (other profiles and unknown keys are kept on rewrite):
+//! ```json
+//! { "version": 1,
+//!   "profiles": { "huggingface:default": { "type": "api_key", "provider": "huggingface", "key": "hf_..." } } }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::config::atomic::{OWNER_ONLY, write_atomic};
+use crate::config::edit::AUTH_PROFILE;
+use crate::config::lock::{DEFAULT_WAIT, FileLock};
+use crate::dotenv::Environment;
+use crate::error::{CliError, CliResult};
+
+/// The store's file name in the state directory.
+pub const STORE_FILE: &str = "auth-profiles.json";
+
+/// The environment variables that hold a Hugging Face token, in the order
+/// the plugin reads them.
+pub const TOKEN_VARS: [&str; 2] = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"];
+
+/// A key shown to people: `hf_ab…yz`. Short keys show nothing of themselves.
+pub fn mask(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 12 {
+        return "…".into();
+    }
+    let head: String = chars[..5].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// `<state-dir>/auth-profiles.json`.
+pub fn store_path(state_dir: &Path) -> PathBuf {
+    state_dir.join(STORE_FILE)
+}
+
+/// The store as read from disk.
+#[derive(Clone)]
+pub struct AuthStore {
+    path: PathBuf,
+    document: Value,
+    existed: bool,
+}
+
+impl std::fmt::Debug for AuthStore {
+    // Never print the keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What saving did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretOutcome {
+    /// The same key was already stored; the file was not touched.
+    Unchanged,
+    /// The file was written.
+    Saved,
+}
+
+impl AuthStore {
+    /// Reads the store; a missing file is an empty store.
+    ///
+    /// # Errors
+    /// When the file cannot be read or is not a JSON object (the message
+    /// names the file and position, never its contents).
+    pub fn load(state_dir: &Path) -> CliResult<AuthStore> {
+        let path = store_path(state_dir);
+        let (document, existed) = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let v: Value = serde_json::from_str(&text).map_err(|e| {
+                    CliError::usage(format!(
+                        "{}: not valid JSON (line {}, column {}); fix or remove it",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                })?;
+                if !v.is_object() {
+                    return Err(CliError::usage(format!(
+                        "{}: must be a JSON object",
+                        path.display()
+                    )));
+                }
+                (v, true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (json!({"version": 1}), false),
+            Err(e) => {
+                return Err(CliError::usage(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        Ok(AuthStore {
+            path,
+            document,
+            existed,
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The API key of `profile`, when it has a non-empty one.
+    pub fn api_key(&self, profile: &str) -> Option<String> {
+        self.document
+            .get("profiles")?
+            .get(profile)?
+            .get("key")?
+            .as_str()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+    }
+
+    /// Sets `huggingface:default` to `key`, keeping every other profile.
+    fn set_huggingface_key(&mut self, key: &str) {
+        if !self.document.is_object() {
+            self.document = json!({"version": 1});
+        }
+        let Some(root) = self.document.as_object_mut() else {
+            return;
+        };
+        let profiles = root
+            .entry("profiles")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !profiles.is_object() {
+            *profiles = Value::Object(Map::new());
+        }
+        if let Some(profiles) = profiles.as_object_mut() {
+            let entry = profiles
+                .entry(AUTH_PROFILE)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Some(entry) = entry.as_object_mut() {
+                entry.insert("type".into(), json!("api_key"));
+                entry.insert("provider".into(), json!("huggingface"));
+                entry.insert("key".into(), json!(key));
+            }
+        }
+    }
+}
+
+/// Saves `key` as the `huggingface:default` profile, atomically, in a file
+/// created owner-only (0600). Does nothing when the same key is stored.
+///
+/// # Errors
+/// When the store is unreadable or invalid (it is not overwritten), or on
+/// I/O errors.
+pub fn save_api_key(state_dir: &Path, key: &str) -> CliResult<SecretOutcome> {
+    create_private_dir(state_dir)?;
+    let path = store_path(state_dir);
+    let _lock = FileLock::acquire(&path, DEFAULT_WAIT)?;
+    let mut store = AuthStore::load(state_dir)?;
+    let before = store.document.clone();
+    store.set_huggingface_key(key);
+    if store.existed && store.document == before {
+        tighten_mode(&path);
+        return Ok(SecretOutcome::Unchanged);
+    }
+    let mut text = serde_json::to_string_pretty(&store.document)
+        .map_err(|e| CliError::new(format!("cannot render {}: {e}", path.display())))?;
+    text.push('\n');
+    write_atomic(&path, text.as_bytes(), OWNER_ONLY, true)
+        .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))?;
+    Ok(SecretOutcome::Saved)
+}
+
+/// Creates the state directory owner-only (0700) when it does not exist;
+/// an existing one is left as its owner set it.
+fn create_private_dir(dir: &Path) -> CliResult {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// A store left readable by others (by hand, by an old tool) is narrowed to
+/// owner-only.
+fn tighten_mode(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(OWNER_ONLY));
+        }
+    }
+}
+
+/// A token found in the environment: the variable and its value.
+pub fn env_token(env: &Environment) -> Option<(&'static str, String)> {
+    TOKEN_VARS
+        .iter()
+        .find_map(|name| env.var(name).map(|v| (*name, v)))
+}
+
+/// The key the host passes to the plugin as `apiKey`: the stored profile's,
+/// else a token that only `<state-dir>/.env` provides (one in the process
+/// environment the plugin reads itself, with its own precedence).
+///
+/// # Errors
+/// When the store is unreadable or invalid.
+pub fn host_api_key(state_dir: &Path, env: &Environment) -> CliResult<Option<String>> {
+    if let Some(key) = AuthStore::load(state_dir)?.api_key(AUTH_PROFILE) {
+        return Ok(Some(key));
+    }
+    if TOKEN_VARS.iter().any(|v| env.process_var(v).is_some()) {
+        return Ok(None);
+    }
+    Ok(env_token(env).map(|(_, v)| v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn masks_keep_only_a_few_characters() {
+        assert_eq!(mask("hf_abcdefghijklmnopqrstuvwxyz"), "hf_ab…yz");
+        assert_eq!(mask("hf_short"), "…");
+    }
+
+    #[test]
+    fn saves_owner_only_keeps_other_profiles_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_path(dir.path());
+        std::fs::write(
+            &path,
+            r#"{"version":1,"profiles":{"openai:default":{"type":"api_key","key":"sk-x"}},"extra":true}"#,
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            save_api_key(dir.path(), "hf_secret_value_1").unwrap(),
+            SecretOutcome::Saved
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let store = AuthStore::load(dir.path()).unwrap();
+        assert_eq!(
+            store.api_key(AUTH_PROFILE).as_deref(),
+            Some("hf_secret_value_1")
+        );
+        assert_eq!(store.api_key("openai:default").as_deref(), Some("sk-x"));
+        assert_eq!(store.document["extra"], true);
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(
+            save_api_key(dir.path(), "hf_secret_value_1").unwrap(),
+            SecretOutcome::Unchanged
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert!(!format!("{store:?}").contains("hf_secret"));
+    }
+
+    #[test]
+    fn a_corrupt_store_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_path(dir.path());
+        std::fs::write(&path, "{oops").unwrap();
+        let e = save_api_key(dir.path(), "hf_secret_value_1").unwrap_err();
+        assert!(e.message.contains("auth-profiles.json"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{oops");
+    }
+
+    #[test]
+    fn the_host_key_prefers_the_store_then_a_dotenv_only_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Environment::from_parts(
+            |_| None,
+            [("HF_TOKEN".to_string(), "hf_from_dotenv_file".to_string())].into(),
+        );
+        assert_eq!(
+            host_api_key(dir.path(), &env).unwrap().as_deref(),
+            Some("hf_from_dotenv_file")
+        );
+        let env_set = Environment::from_parts(
+            |n| (n == "HF_TOKEN").then(|| "hf_process".to_string()),
+            Default::default(),
+        );
+        assert_eq!(host_api_key(dir.path(), &env_set).unwrap(), None);
+        save_api_key(dir.path(), "hf_stored_key_value").unwrap();
+        assert_eq!(
+            host_api_key(dir.path(), &env_set).unwrap().as_deref(),
+            Some("hf_stored_key_value")
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! Interactive `test-host onboard`, driven in a pseudo-terminal: the real
+//! binary and plugin, the mock router on 127.0.0.1. Every expectation has a
+//! time limit (rexpect's timeout), so a prompt that never comes fails the
+//! test instead of hanging it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use rexpect::reader::Options;
+use rexpect::session::{PtySession, spawn_with_options};
+use serde_json::Value;
+use test_host::mock_router::{MockOptions, MockRouter};
+
+const KEY: &str = "hf_pty_onboarding_key_0123456789";
+const DOWN: &str = "\x1b[B";
+const ESC: &str = "\x1b";
+const ENTER: &str = "\r";
+const CTRL_C: &str = "\x03";
+/// Per-expectation limit; discovery against the mock takes well under 1 s.
+const TIMEOUT_MS: u64 = 30_000;
+
+struct World {
+    _rt: tokio::runtime::Runtime,
+    router: MockRouter,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let router = rt
+            .block_on(MockRouter::start(MockOptions::default()))
+            .unwrap();
+        World {
+            _rt: rt,
+            router,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("openclaw.json")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// `test-host onboard` in a 120x40 pseudo-terminal (a fresh pty has no
+    /// size, which the prompt library cannot lay out in).
+    fn onboard(&self, env: &[(&str, &str)]) -> PtySession {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("stty cols 120 rows 40; exec \"$@\"")
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_test-host"))
+            .arg("--plugin")
+            .arg(common::plugin_path())
+            .arg("--config")
+            .arg(self.config())
+            .arg("--state-dir")
+            .arg(self.state())
+            .arg("--base-url")
+            .arg(self.router.base_url())
+            .args(["onboard", "--auth-choice", "huggingface-api-key"])
+            .env_remove("HF_TOKEN")
+            .env_remove("HUGGINGFACE_HUB_TOKEN")
+            .env("HOME", self.dir.path())
+            .env("TERM", "xterm-256color")
+            .env("NO_COLOR", "1");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let options = Options::new()
+            .timeout_ms(Some(TIMEOUT_MS))
+            .strip_ansi_escape_codes(true);
+        spawn_with_options(cmd, options).unwrap()
+    }
+
+    fn primary(&self) -> String {
+        let v: Value = json5::from_str(&fs::read_to_string(self.config()).unwrap()).unwrap();
+        v["agents"]["defaults"]["model"]["primary"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Waits for the process to end and returns everything it printed since the
+/// last expectation.
+fn finish(p: &mut PtySession) -> String {
+    p.exp_eof().unwrap()
+}
+
+#[test]
+fn typed_token_filtered_choice_and_locked_note() {
+    plugin_ready();
+    let w = World::new();
+    let mut p = w.onboard(&[]);
+    p.exp_string("Make calls to Inference Providers").unwrap();
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, KEY);
+    key(&mut p, ENTER);
+    p.exp_string("models available").unwrap();
+    p.exp_string("Default Hugging Face model").unwrap();
+    // The default comes first.
+    p.exp_string("> DeepSeek R1 ").unwrap();
+    p.exp_string("huggingface/deepseek-ai/DeepSeek-R1\r\n")
+        .unwrap();
+    key(&mut p, "Qwen3-8B:fastest");
+    p.exp_string("> Qwen3 8B (fastest) ").unwrap();
+    p.exp_string("huggingface/Qwen/Qwen3-8B:fastest\r\n")
+        .unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Provider locked ").unwrap();
+    p.exp_string("router will choose backend by cost or speed.")
+        .unwrap();
+    p.exp_string("Hugging Face is set up.").unwrap();
+    let rest = finish(&mut p);
+    assert!(rest.contains("Next: test-host"), "{rest}");
+    assert_eq!(w.primary(), "huggingface/Qwen/Qwen3-8B:fastest");
+    let store = fs::read_to_string(w.state().join("auth-profiles.json")).unwrap();
+    assert!(store.contains(KEY));
+    assert!(!fs::read_to_string(w.config()).unwrap().contains(KEY));
+}
+
+#[test]
+fn env_token_and_a_preferred_backend() {
+    plugin_ready();
+    let w = World::new();
+    let mut p = w.onboard(&[("HF_TOKEN", KEY)]);
+    // The key is masked (only ASCII is compared: rexpect reads bytes as Latin-1).
+    p.exp_string("Use existing Hugging Face token (from HF_TOKEN, hf_pt")
+        .unwrap();
+    p.exp_string("89)?").unwrap();
+    key(&mut p, "y");
+    key(&mut p, ENTER);
+    p.exp_string("Default Hugging Face model").unwrap();
+    p.exp_string("> DeepSeek R1 ").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Prefer a specific backend?").unwrap();
+    p.exp_string("No preference").unwrap();
+    // The first backend's line: "  <name> — $0.60 in / $1.25 out per 1M tokens, ...".
+    let (_, line) = p
+        .exp_regex(r"\n  [a-z0-9-]+ [^\r\n]*per 1M tokens")
+        .unwrap();
+    let backend = line.split_whitespace().next().unwrap().to_string();
+    key(&mut p, DOWN);
+    key(&mut p, ENTER);
+    p.exp_string("Hugging Face is set up.").unwrap();
+    finish(&mut p);
+    assert_eq!(
+        w.primary(),
+        format!("huggingface/deepseek-ai/DeepSeek-R1:{backend}")
+    );
+}
+
+fn snapshot(w: &World) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for dir in [w.dir.path().to_path_buf(), w.state()] {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries {
+            let path = e.unwrap().path();
+            if path.is_file() {
+                files.push((path.display().to_string(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn esc_at_the_dropdown_and_ctrl_c_at_the_token_leave_files_untouched() {
+    plugin_ready();
+    let w = World::new();
+    fs::write(
+        w.config(),
+        "// mine\n{ agents: { defaults: { model: 'huggingface/Qwen/Qwen3-8B' } } }\n",
+    )
+    .unwrap();
+    let before = snapshot(&w);
+
+    let mut p = w.onboard(&[]);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, KEY);
+    key(&mut p, ENTER);
+    p.exp_string("Default Hugging Face model").unwrap();
+    key(&mut p, ESC);
+    let out = finish(&mut p);
+    assert!(out.contains("cancelled"), "{out}");
+    assert!(snapshot(&w) == before, "files changed after Esc");
+
+    let mut p = w.onboard(&[]);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, "hf_partial");
+    key(&mut p, CTRL_C);
+    let out = finish(&mut p);
+    assert!(out.contains("cancelled"), "{out}");
+    assert!(snapshot(&w) == before, "files changed after Ctrl-C");
+    assert!(!w.state().join("auth-profiles.json").exists());
+}
+
+/// Types `keys` as a person would: after the prompt has settled (a key that
+/// arrives while the prompt is still switching the terminal to raw mode can
+/// be lost), in one write.
+fn key(p: &mut PtySession, keys: &str) {
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    p.send(keys).unwrap();
+    p.flush().unwrap();
+}
+
+/// Builds the plugin before the first pty session starts the clock.
+fn plugin_ready() {
+    assert!(common::plugin_path().is_file());
+}

@@ -1,0 +1,504 @@
+//! `test-host onboard --non-interactive` end to end: the real binary, the real
+//! plugin, the mock router on 127.0.0.1, files in a temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use test_host::config::atomic::StagedFile;
+use test_host::mock_router::{MockOptions, MockRouter};
+
+const KEY: &str = "hf_e2e_onboarding_key_0123456789";
+
+/// A mock router on its own runtime, and a temporary home for the files.
+struct World {
+    _rt: tokio::runtime::Runtime,
+    router: MockRouter,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let router = rt
+            .block_on(MockRouter::start(MockOptions {
+                require_token: Some(KEY.into()),
+                ..MockOptions::default()
+            }))
+            .unwrap();
+        World {
+            _rt: rt,
+            router,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("openclaw.json")
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn store(&self) -> PathBuf {
+        self.state().join("auth-profiles.json")
+    }
+
+    /// `test-host --plugin .. --config .. --state-dir .. --base-url .. ARGS`
+    /// with no token in the environment.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_test-host"));
+        cmd.env_remove("HF_TOKEN")
+            .env_remove("HUGGINGFACE_HUB_TOKEN")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .env_remove("OPENCLAW_STATE_DIR")
+            .env("HOME", self.dir.path())
+            .arg("--plugin")
+            .arg(common::plugin_path())
+            .arg("--config")
+            .arg(self.config())
+            .arg("--state-dir")
+            .arg(self.state())
+            .arg("--base-url")
+            .arg(self.router.base_url())
+            .args(args)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn onboard_cmd(&self, extra: &[&str]) -> Command {
+        let mut args = vec![
+            "onboard",
+            "--non-interactive",
+            "--mode",
+            "local",
+            "--auth-choice",
+            "huggingface-api-key",
+        ];
+        args.extend_from_slice(extra);
+        self.command(&args)
+    }
+
+    fn onboard(&self, extra: &[&str]) -> Run {
+        run(self.onboard_cmd(extra))
+    }
+}
+
+/// A finished command, its output as text.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `cmd`, killing it after 90 s.
+fn run(mut cmd: Command) -> Run {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("test-host did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn json5_file(path: &Path) -> Value {
+    json5::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Files in `dir` (names), sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_fresh_directory_gets_config_secret_and_default_model() {
+    let w = World::new();
+    let out = w.onboard(&["--huggingface-api-key", KEY]);
+    out.ok();
+    let config = json5_file(&w.config());
+    let defaults = &config["agents"]["defaults"];
+    assert_eq!(
+        defaults["model"]["primary"],
+        "huggingface/deepseek-ai/DeepSeek-R1"
+    );
+    assert_eq!(
+        defaults["models"]["huggingface/deepseek-ai/DeepSeek-R1"]["alias"],
+        "DeepSeek R1"
+    );
+    assert_eq!(
+        config["auth"]["profiles"]["huggingface:default"],
+        serde_json::json!({"provider": "huggingface", "mode": "api_key"})
+    );
+    assert_eq!(
+        config["models"]["providers"]["huggingface"]["models"][0]["id"],
+        "deepseek-ai/DeepSeek-R1"
+    );
+    // The secret: owner-only, in the store, nowhere else.
+    assert_eq!(mode(&w.store()), 0o600);
+    assert_eq!(mode(&w.state()), 0o700, "a new state dir is private");
+    let store: Value = serde_json::from_str(&fs::read_to_string(w.store()).unwrap()).unwrap();
+    assert_eq!(store["profiles"]["huggingface:default"]["key"], KEY);
+    assert!(!fs::read_to_string(w.config()).unwrap().contains(KEY));
+    assert!(!out.all().contains(KEY), "{}", out.all());
+    assert!(out.stdout.contains("hf_e2…89"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("chat"),
+        "the next command is named: {}",
+        out.stdout
+    );
+    // No temporary files left behind (the lock file stays, empty).
+    assert_eq!(
+        names(w.dir.path()),
+        ["openclaw.json", "openclaw.json.lock", "state"]
+    );
+    assert!(!names(&w.state()).iter().any(|n| n.ends_with(".tmp")));
+}
+
+#[test]
+fn the_stored_key_reaches_the_plugin_for_chat() {
+    let w = World::new();
+    w.onboard(&["--huggingface-api-key", KEY]).ok();
+    // The mock answers 401 to any other token; none is in the environment.
+    let out = run(w.command(&["chat", "--once", "hello", "--json"]));
+    out.ok();
+    let answer: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert!(
+        answer["content"].as_str().unwrap().contains("hello"),
+        "{answer}"
+    );
+    assert!(!out.all().contains(KEY));
+}
+
+#[test]
+fn a_token_only_in_the_state_dir_dotenv_is_used() {
+    let w = World::new();
+    fs::create_dir_all(w.state()).unwrap();
+    fs::write(
+        w.state().join(".env"),
+        format!("# tokens\nexport HF_TOKEN=\"{KEY}\"\n"),
+    )
+    .unwrap();
+    let out = run(w.command(&["chat", "--once", "hello", "--json"]));
+    out.ok();
+}
+
+#[test]
+fn the_key_comes_from_hf_token_and_is_required() {
+    let w = World::new();
+    let out = w.onboard(&[]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("--huggingface-api-key") && out.stderr.contains("HF_TOKEN"),
+        "{}",
+        out.stderr
+    );
+    assert!(!w.config().exists() && !w.store().exists());
+
+    let mut cmd = w.onboard_cmd(&[]);
+    cmd.env("HF_TOKEN", KEY);
+    run(cmd).ok();
+    let store = fs::read_to_string(w.store()).unwrap();
+    assert!(store.contains(KEY));
+}
+
+#[test]
+fn a_second_run_leaves_every_file_byte_identical() {
+    let w = World::new();
+    w.onboard(&["--huggingface-api-key", KEY]).ok();
+    let config = fs::read(w.config()).unwrap();
+    let store = fs::read(w.store()).unwrap();
+    let out = w.onboard(&["--huggingface-api-key", KEY]);
+    out.ok();
+    assert!(out.stdout.contains("unchanged"), "{}", out.stdout);
+    assert_eq!(fs::read(w.config()).unwrap(), config);
+    assert_eq!(fs::read(w.store()).unwrap(), store);
+}
+
+const USER_CONFIG: &str = r#"// My gateway config: keep this comment.
+{
+  agents: {
+    defaults: {
+      model: {
+        primary: 'huggingface/Qwen/Qwen3-8B',
+        fallbacks: ['huggingface/Qwen/Qwen3-32B', 'huggingface/openai/gpt-oss-120b',], // in order
+      },
+      workspace: '~/agents', /* not ours */
+    },
+  },
+  models: { providers: { huggingface: {
+    models: [ { id: 'deepseek-ai/DeepSeek-R1', name: 'My own R1', alias: 'r1', extra: { keep: true } } ],
+  } } },
+  gateway: { port: 18789, },
+}
+"#;
+
+#[test]
+fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
+    let w = World::new();
+    fs::write(w.config(), USER_CONFIG).unwrap();
+    fs::set_permissions(w.config(), fs::Permissions::from_mode(0o640)).unwrap();
+    let out = w.onboard(&["--huggingface-api-key", KEY]);
+    out.ok();
+    assert!(
+        out.stdout.contains("comments and layout kept"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("huggingface/Qwen/Qwen3-32B"),
+        "fallbacks listed: {}",
+        out.stdout
+    );
+    let text = fs::read_to_string(w.config()).unwrap();
+    for kept in [
+        "// My gateway config: keep this comment.",
+        "// in order",
+        "/* not ours */",
+        "workspace: '~/agents'",
+        "gateway: { port: 18789, }",
+        "name: 'My own R1', alias: 'r1', extra: { keep: true }",
+    ] {
+        assert!(text.contains(kept), "{kept:?} lost:\n{text}");
+    }
+    let config = json5_file(&w.config());
+    let model = &config["agents"]["defaults"]["model"];
+    assert_eq!(model["primary"], "huggingface/deepseek-ai/DeepSeek-R1");
+    assert_eq!(
+        model["fallbacks"],
+        serde_json::json!([
+            "huggingface/Qwen/Qwen3-32B",
+            "huggingface/openai/gpt-oss-120b"
+        ])
+    );
+    // The user's entry for the id is kept and not duplicated.
+    assert_eq!(
+        config["models"]["providers"]["huggingface"]["models"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(mode(&w.config()), 0o640, "the file's permissions are kept");
+    assert!(!w.dir.path().join("openclaw.json.bak").exists());
+    let again = fs::read(w.config()).unwrap();
+    w.onboard(&["--huggingface-api-key", KEY]).ok();
+    assert_eq!(fs::read(w.config()).unwrap(), again);
+}
+
+#[test]
+fn a_string_model_becomes_primary_and_model_flag_is_checked() {
+    let w = World::new();
+    fs::write(
+        w.config(),
+        "{agents: {defaults: {model: 'huggingface/Qwen/Qwen3-8B'}}}\n",
+    )
+    .unwrap();
+    let before = fs::read(w.config()).unwrap();
+    let out = w.onboard(&[
+        "--huggingface-api-key",
+        KEY,
+        "--model",
+        "huggingface/Qwen/Qwen3-8B:nosuchbackend",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(out.stderr.contains("nosuchbackend"), "{}", out.stderr);
+    assert_eq!(
+        fs::read(w.config()).unwrap(),
+        before,
+        "nothing written on error"
+    );
+    assert!(!w.store().exists());
+
+    w.onboard(&[
+        "--huggingface-api-key",
+        KEY,
+        "--model",
+        "huggingface/Qwen/Qwen3-8B:fastest",
+    ])
+    .ok();
+    let config = json5_file(&w.config());
+    assert_eq!(
+        config["agents"]["defaults"]["model"],
+        serde_json::json!({"primary": "huggingface/Qwen/Qwen3-8B:fastest"})
+    );
+    assert_eq!(
+        config["agents"]["defaults"]["models"]["huggingface/Qwen/Qwen3-8B:fastest"]["alias"],
+        "Qwen3 8B (fastest)"
+    );
+}
+
+#[test]
+fn a_corrupt_config_names_file_and_position_and_is_not_overwritten() {
+    let w = World::new();
+    let corrupt = "{\n  agents: {\n    defaults: { model: 'x' \n  oops\n}\n";
+    fs::write(w.config(), corrupt).unwrap();
+    let out = w.onboard(&["--huggingface-api-key", KEY]);
+    assert_eq!(out.code, Some(2), "{}", out.all());
+    assert!(out.stderr.contains("openclaw.json"), "{}", out.stderr);
+    assert!(out.stderr.contains("line 4"), "{}", out.stderr);
+    assert_eq!(fs::read_to_string(w.config()).unwrap(), corrupt);
+    assert!(!w.store().exists());
+
+    // Wrong types: every one is reported with its key path.
+    fs::write(
+        w.config(),
+        "{agents: {defaults: {model: {fallbacks: 'x'}}}, models: {providers: {huggingface: {baseUrl: 7}}}}",
+    )
+    .unwrap();
+    let out = w.onboard(&["--huggingface-api-key", KEY]);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("agents.defaults.model.fallbacks"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("models.providers.huggingface.baseUrl"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn unsupported_modes_and_auth_choices_are_refused() {
+    let w = World::new();
+    let out = run(w.command(&[
+        "onboard",
+        "--non-interactive",
+        "--mode",
+        "remote",
+        "--huggingface-api-key",
+        KEY,
+    ]));
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("--mode remote"), "{}", out.stderr);
+    let out = run(w.command(&[
+        "onboard",
+        "--non-interactive",
+        "--auth-choice",
+        "openai-api-key",
+        "--huggingface-api-key",
+        KEY,
+    ]));
+    assert_eq!(out.code, Some(2));
+    assert!(!w.config().exists());
+}
+
+#[test]
+fn a_second_onboarding_waits_for_the_lock() {
+    let w = World::new();
+    let lock = test_host::config::lock::FileLock::acquire(&w.config(), Duration::ZERO).unwrap();
+    let mut child = w
+        .onboard_cmd(&["--huggingface-api-key", KEY])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!w.config().exists(), "written while another holds the lock");
+    drop(lock);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "onboarding did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    assert!(w.config().exists());
+}
+
+#[test]
+fn an_interrupted_write_never_leaves_a_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openclaw.json");
+    fs::write(&path, USER_CONFIG).unwrap();
+    let staged = StagedFile::stage(&path, b"{\"half\": ", 0o600, false).unwrap();
+    let temp = staged.temp_path().to_path_buf();
+    assert!(temp.exists());
+    drop(staged); // a failure before the rename
+    assert_eq!(fs::read_to_string(&path).unwrap(), USER_CONFIG);
+    assert!(!temp.exists());
+    assert_eq!(names(dir.path()), ["openclaw.json"]);
+}
+
+#[test]
+fn the_demo_onboards_lists_and_chats_with_the_fake_key() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_test-host"));
+    cmd.env_remove("HF_TOKEN")
+        .env_remove("HUGGINGFACE_HUB_TOKEN")
+        .arg("--plugin")
+        .arg(common::plugin_path())
+        .arg("demo")
+        .stdin(Stdio::null());
+    let out = run(cmd);
+    out.ok();
+    for expected in [
+        "Hugging Face is set up.",
+        "$ test-host models",
+        "more (",
+        "You said: Hello from the demo!",
+    ] {
+        assert!(
+            out.all().contains(expected),
+            "{expected:?} missing:\n{}",
+            out.all()
+        );
+    }
+    assert!(!out.all().contains("hf_demo_not_a_real_token"));
+}
