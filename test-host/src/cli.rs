@@ -53,6 +53,10 @@ pub enum Command {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
+        /// Fetch the router's list now (waiting up to the discovery timeout)
+        /// instead of showing the catalog as it is in memory.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Chat with a model.
     Chat(ChatArgs),

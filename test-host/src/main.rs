@@ -24,7 +24,7 @@ async fn run(cli: Cli) -> CliResult {
     let global = &cli.global;
     match &cli.command {
         Command::PluginInfo { json } => commands::plugin_info::run(global, *json),
-        Command::Models { json } => commands::models::run(global, *json),
+        Command::Models { json, refresh } => commands::models::run(global, *json, *refresh).await,
         Command::Chat(args) => commands::chat::run(global, args).await,
         Command::Onboard(args) => commands::onboard::run(global, args).await,
         Command::Demo => commands::demo::run(global).await,

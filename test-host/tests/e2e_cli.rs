@@ -177,3 +177,64 @@ fn a_missing_plugin_is_one_clear_line() {
     );
     drop(env);
 }
+
+#[test]
+fn models_refresh_shows_the_discovered_catalog() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let token = "hf_e2e_cli_refresh";
+    let router = rt
+        .block_on(MockRouter::start(test_host::mock_router::MockOptions {
+            require_token: Some(token.into()),
+            ..Default::default()
+        }))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_test-host"))
+            .arg("--plugin")
+            .arg(common::plugin_path())
+            .arg("--config")
+            .arg(dir.path().join("openclaw.json"))
+            .arg("--state-dir")
+            .arg(dir.path())
+            .arg("--base-url")
+            .arg(router.base_url())
+            .args(args)
+            .env("HF_TOKEN", token)
+            .env_remove("HUGGINGFACE_HUB_TOKEN")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["models", "--refresh", "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let rows = json_of(&out);
+    let rows = rows.as_array().unwrap();
+    assert!(rows.len() >= 300, "{} rows", rows.len());
+    let r1 = rows
+        .iter()
+        .find(|r| r["id"] == "deepseek-ai/DeepSeek-R1")
+        .unwrap();
+    assert_eq!(r1["source"], "both");
+    assert_eq!(r1["live"], true);
+    assert_eq!(r1["providers"].as_array().unwrap().len(), 3);
+
+    let out = run(&["models"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let header = table.lines().next().unwrap();
+    for column in [
+        "REF",
+        "NAME",
+        "CONTEXT",
+        "MAX OUT",
+        "$ IN/OUT",
+        "REASONING",
+        "TOOLS",
+        "LIVE/ALL",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(
+        table.contains("huggingface/deepseek-ai/DeepSeek-R1"),
+        "{table}"
+    );
+}

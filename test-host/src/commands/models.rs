@@ -83,9 +83,24 @@ pub fn table(models: &[ModelInfo]) -> String {
     out
 }
 
-/// Prints the catalog.
-pub fn run(global: &GlobalOptions, as_json: bool) -> CliResult {
+/// How long `--refresh` waits for the router's list.
+const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Prints the catalog; with `refresh`, fetches the router's list first. A
+/// failed refresh is reported on stderr and the catalog in memory is shown.
+pub async fn run(global: &GlobalOptions, as_json: bool, refresh: bool) -> CliResult {
     let session = host::open(global)?;
+    if refresh {
+        match session.provider.refresh(REFRESH_TIMEOUT).await {
+            Ok(report) => eprintln!(
+                "refreshed: {} models from the router, {} in the catalog",
+                report.discovered, report.models
+            ),
+            Err(e) => eprintln!(
+                "warning: could not refresh the model list ({e}); showing the catalog in memory"
+            ),
+        }
+    }
     let models = session.provider.discover()?;
     if as_json {
         let rows: Vec<Value> = models.iter().map(model_json).collect();
