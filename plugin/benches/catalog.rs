@@ -11,7 +11,7 @@ use abi_stable::std_types::{RNone, RStr};
 use criterion::{Criterion, criterion_group, criterion_main};
 use host_sdk::abi::{AbiHostContext, ProviderBox};
 use host_sdk::{ModelInfo, ResolvedModel};
-use huggingface_provider::bench_support::{BenchCatalog, parse_and_merge};
+use huggingface_provider::bench_support::{BenchCatalog, parse_and_merge, parse_only};
 use test_host::mock_router::{MockOptions, MockRouter};
 
 const REF: &str = "huggingface/deepseek-ai/DeepSeek-R1:cheapest";
@@ -22,6 +22,9 @@ fn parse_merge(c: &mut Criterion) {
     group.throughput(criterion::Throughput::Bytes(body.len() as u64));
     group.bench_function("parse+merge 5000 models", |b| {
         b.iter(|| parse_and_merge(black_box(&body)).expect("valid list"))
+    });
+    group.bench_function("parse only 5000 models", |b| {
+        b.iter(|| parse_only(black_box(&body)).expect("valid list"))
     });
     group.finish();
 }

@@ -15,6 +15,16 @@ pub fn parse_and_merge(body: &[u8]) -> Result<usize, String> {
     Ok(merge(rows, std::time::SystemTime::now()).len())
 }
 
+/// Only parses a `GET /models` body; returns the number of usable rows.
+///
+/// # Errors
+/// The parse error, as text.
+pub fn parse_only(body: &[u8]) -> Result<usize, String> {
+    parse_models(body)
+        .map(|rows| rows.len())
+        .map_err(|e| e.to_string())
+}
+
 /// A catalog for the in-process (rlib) side of the resolve benchmark.
 pub struct BenchCatalog {
     catalog: Catalog,

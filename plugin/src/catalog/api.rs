@@ -1,11 +1,15 @@
 //! The router's `GET /models` rows and a parser that tolerates a loose router.
 //!
-//! Rows are read field by field from a `serde_json::Value` rather than with a
-//! derived `Deserialize`: one field of the wrong type must cost that field, not
-//! the row, and one bad row must not cost the list.
+//! Rows are read through lenient wire types (`loose`): one field of the wrong
+//! type costs that field, not the row, and one bad row does not cost the list.
+
+mod loose;
 
 use host_sdk::Cost;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+
+use loose::{Loose, Num, WireBackend, WireRow, WireTop};
 
 /// One model row, as the router sends it (only the fields we use).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -59,62 +63,69 @@ const EXCERPT_CHARS: usize = 120;
 /// When the body is not JSON (an HTML error page, a truncated body) or is JSON
 /// without a list of rows, with a short excerpt of the body.
 pub(crate) fn parse_models(body: &[u8]) -> Result<Vec<ApiModel>, ParseError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
+    let top: WireTop = serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
         detail: e.to_string(),
         excerpt: excerpt(body),
     })?;
-    let rows = match &value {
-        Value::Array(rows) => rows,
-        Value::Object(map) => match map.get("data") {
-            Some(Value::Array(rows)) => rows,
-            _ => {
-                return Err(ParseError::NoData {
-                    excerpt: excerpt(body),
-                });
-            }
-        },
-        _ => {
-            return Err(ParseError::NoData {
-                excerpt: excerpt(body),
-            });
-        }
-    };
-    Ok(parse_rows(rows))
+    match top {
+        WireTop::Rows(rows) => Ok(dedup(
+            rows.into_iter().filter_map(|r| r.0.and_then(from_wire)),
+        )),
+        WireTop::NoData => Err(ParseError::NoData {
+            excerpt: excerpt(body),
+        }),
+    }
 }
 
 /// The usable rows of a list, duplicates removed (first wins).
 pub(super) fn parse_rows(rows: &[Value]) -> Vec<ApiModel> {
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    rows.iter()
-        .filter_map(parse_row)
-        .filter(|m| seen.insert(m.id.clone()))
-        .collect()
+    dedup(rows.iter().filter_map(parse_row))
+}
+
+fn dedup(rows: impl Iterator<Item = ApiModel>) -> Vec<ApiModel> {
+    let mut seen = std::collections::HashSet::new();
+    rows.filter(|m| seen.insert(m.id.clone())).collect()
 }
 
 /// One row, or `None` when it has no usable id.
 pub(super) fn parse_row(row: &Value) -> Option<ApiModel> {
-    let map = row.as_object()?;
-    let id = map.get("id")?.as_str()?.trim();
+    // Same rules as the list parser: the row goes through the same wire types.
+    Loose::<WireRow>::deserialize(row)
+        .ok()?
+        .0
+        .and_then(from_wire)
+}
+
+fn from_wire(row: WireRow) -> Option<ApiModel> {
+    let id = row.id.0?;
+    let id = id.trim();
     if !is_usable_id(id) {
         return None;
     }
-    let input_modalities = map
-        .get("architecture")
-        .and_then(|a| a.get("input_modalities"))
-        .and_then(Value::as_array)
-        .map(|list| string_list(list))
+    let input_modalities = row
+        .architecture
+        .0
+        .and_then(|a| a.input_modalities.0)
+        .map(|list| {
+            list.into_iter()
+                .filter_map(|s| text(s.0))
+                .collect::<Vec<_>>()
+        })
         .filter(|list| !list.is_empty());
-    let providers = match map.get("providers") {
-        Some(Value::Array(list)) => list.iter().filter_map(parse_backend).collect(),
-        _ => Vec::new(),
-    };
+    let providers = row
+        .providers
+        .0
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|b| b.0.and_then(backend_from_wire))
+        .collect();
     Some(ApiModel {
         id: id.to_string(),
-        created: map.get("created").and_then(Value::as_u64),
-        owned_by: text(map, "owned_by"),
-        name: text(map, "name"),
-        title: text(map, "title"),
-        display_name: text(map, "display_name"),
+        created: row.created.0.and_then(Num::as_u64),
+        owned_by: text(row.owned_by.0),
+        name: text(row.name.0),
+        title: text(row.title.0),
+        display_name: text(row.display_name.0),
         input_modalities,
         providers,
     })
@@ -133,63 +144,52 @@ fn is_usable_id(id: &str) -> bool {
         && !id.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-fn parse_backend(value: &Value) -> Option<ApiBackend> {
-    let map = value.as_object()?;
-    let provider = text(map, "provider")?;
+fn backend_from_wire(b: WireBackend) -> Option<ApiBackend> {
     Some(ApiBackend {
-        provider,
+        provider: text(b.provider.0)?,
         // A backend without a status is not known to be serving.
-        status: text(map, "status").unwrap_or_else(|| "unknown".to_string()),
-        context_length: map
-            .get("context_length")
-            .and_then(whole_number)
-            .filter(|n| *n > 0),
-        pricing: map.get("pricing").and_then(parse_pricing),
-        is_free: map.get("is_free").and_then(Value::as_bool),
-        supports_tools: map.get("supports_tools").and_then(Value::as_bool),
-        supports_structured_output: map
-            .get("supports_structured_output")
-            .and_then(Value::as_bool),
-        first_token_latency_ms: map.get("first_token_latency_ms").and_then(non_negative),
-        throughput: map.get("throughput").and_then(non_negative),
-        is_model_author: map.get("is_model_author").and_then(Value::as_bool),
+        status: text(b.status.0).unwrap_or_else(|| "unknown".to_string()),
+        context_length: b.context_length.0.and_then(whole_number).filter(|n| *n > 0),
+        pricing: b.pricing.0.and_then(|p| {
+            // Both prices or none: a half-known price would read as "free" on one side.
+            Some(Cost {
+                input: non_negative(p.input.0?)?,
+                output: non_negative(p.output.0?)?,
+            })
+        }),
+        is_free: b.is_free.0,
+        supports_tools: b.supports_tools.0,
+        supports_structured_output: b.supports_structured_output.0,
+        first_token_latency_ms: b.first_token_latency_ms.0.and_then(non_negative),
+        throughput: b.throughput.0.and_then(non_negative),
+        is_model_author: b.is_model_author.0,
     })
 }
 
-/// Both prices or none: a half-known price would read as "free" on one side.
-fn parse_pricing(value: &Value) -> Option<Cost> {
-    Some(Cost {
-        input: value.get("input").and_then(non_negative)?,
-        output: value.get("output").and_then(non_negative)?,
-    })
-}
-
-/// A trimmed, non-empty string field.
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    let s = map.get(key)?.as_str()?.trim();
-    (!s.is_empty()).then(|| s.to_string())
-}
-
-fn string_list(list: &[Value]) -> Vec<String> {
-    list.iter()
-        .filter_map(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+/// A trimmed, non-empty string.
+fn text(value: Option<String>) -> Option<String> {
+    let s = value?;
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_string())
+    }
 }
 
 /// A finite, non-negative number.
-fn non_negative(value: &Value) -> Option<f64> {
-    value.as_f64().filter(|n| n.is_finite() && *n >= 0.0)
+fn non_negative(n: Num) -> Option<f64> {
+    Some(n.as_f64()).filter(|n| n.is_finite() && *n >= 0.0)
 }
 
 /// An integer, also when sent as `131072.0`.
-fn whole_number(value: &Value) -> Option<u64> {
-    value.as_u64().or_else(|| {
-        let n = non_negative(value)?;
-        // Truncation is intended: `n` is whole and below 2^53 here.
-        (n.fract() == 0.0 && n < 9.0e15).then_some(n as u64)
+fn whole_number(n: Num) -> Option<u64> {
+    n.as_u64().or_else(|| {
+        let f = non_negative(n)?;
+        // Truncation is intended: `f` is whole and below 2^53 here.
+        (f.fract() == 0.0 && f < 9.0e15).then_some(f as u64)
     })
 }
 

@@ -186,7 +186,9 @@ impl Attempt<'_> {
             .map(|(body, _)| body)
             .unwrap_or_default();
             let error = error::from_response(status.as_u16(), &headers, &body);
-            let retryable = status.as_u16() == 429 || status.is_server_error();
+            // The kind decides, not the status: a 429 for an exhausted quota is `Billing`,
+            // and waiting does not bring credits back.
+            let retryable = matches!(error.kind, ErrorKind::RateLimited | ErrorKind::Unavailable);
             return Err(Failure { error, retryable });
         }
 

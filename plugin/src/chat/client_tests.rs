@@ -231,6 +231,23 @@ async fn gives_up_after_max_attempts_with_the_last_error() {
 }
 
 #[tokio::test]
+async fn an_exhausted_quota_answered_with_429_is_billing_and_not_retried() {
+    let mut server = mockito::Server::new_async().await;
+    let mock = server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(429)
+        .with_body(r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    let (events, result) = run(&config(&server.url()), request()).await;
+    mock.assert_async().await;
+    let error = result.unwrap_err();
+    assert_eq!((error.kind, error.status), (ErrorKind::Billing, Some(429)));
+    assert!(Transcript::of(&events).retries.is_empty());
+}
+
+#[tokio::test]
 async fn never_retries_422_nor_a_retry_after_beyond_the_limit() {
     let mut server = mockito::Server::new_async().await;
     let mock = server
