@@ -318,7 +318,7 @@ fn soak(rt: &tokio::runtime::Runtime, provider: &Provider, n: usize, as_json: bo
         "huggingface/deepseek-ai/DeepSeek-R1",
         "huggingface/mock/tool-calls",
         "huggingface/mock/flaky:3",
-        "huggingface/mock/status:429",
+        "huggingface/mock/rate-limit-no-retry-after",
         "huggingface/mock/stream-error",
         "huggingface/mock/truncated",
         "huggingface/mock/reasoning-think",
