@@ -10,25 +10,168 @@
 //!   Plugin authors implement it; hosts never need to touch it.
 //! - [`Plugin`]: a loaded library (see [`Plugin::load`] and [`LoadError`]).
 //! - [`Provider`]: discover, resolve and complete, with [`ChatStream`] as an
-//!   async `Stream` of [`ChatEvent`]s or a blocking iterator.
+//!   async `Stream` of [`ChatEvent`]s or a blocking iterator;
+//!   [`Provider::complete_with_failover`] walks a [`failover_chain`].
+//! - [`ProviderSlot`]: hot swap — replace the plugin version under load.
 //! - [`ModelRef`]: parse and print `huggingface/<org>/<model>[:suffix]`.
+//! - [`ChatResponse`]: a stream folded into one answer.
 //!
 //! ## Loading a provider
+//! [`Plugin::load`] copies the file to a content-addressed path and maps it;
+//! every failure is a [`LoadError`] whose `Display` is one line naming the
+//! file (missing, not a plugin, interface too old or too new, layout
+//! mismatch). A library is never unloaded (see [`Plugin`]).
+//!
 //! ```no_run
 //! use host_sdk::{ChatRequest, HostContext, Message, Plugin};
 //!
 //! let plugin = Plugin::load("target/debug/libhuggingface_provider.so")?;
+//! println!("{} {}", plugin.info().provider_id, plugin.info().interface_version);
 //! let provider = plugin.new_provider(
 //!     HostContext::new("my-host", "1.0"),
 //!     &serde_json::json!({ "baseUrl": "http://127.0.0.1:8080/v1" }),
 //! )?;
+//! let models = provider.discover()?; // from memory, never waits on the network
+//! let model = provider.resolve("huggingface/deepseek-ai/DeepSeek-R1")?;
 //! let answer = provider.complete_blocking(ChatRequest::new(
-//!     "huggingface/deepseek-ai/DeepSeek-R1",
+//!     model.model_ref,
 //!     vec![Message::user("hi")],
 //! ))?;
-//! println!("{}", answer.content);
+//! println!("{} models; {}", models.len(), answer.content);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Model refs are parsed the same way on both sides of the boundary:
+//!
+//! ```
+//! use host_sdk::{ModelRef, RouteSuffix};
+//!
+//! let r = ModelRef::parse("huggingface/deepseek-ai/DeepSeek-R1:cheapest")?;
+//! assert_eq!(r.id, "deepseek-ai/DeepSeek-R1");
+//! assert_eq!(r.suffix, Some(RouteSuffix::Cheapest));
+//! assert_eq!(r.router_model(), "deepseek-ai/DeepSeek-R1:cheapest");
+//! assert_eq!(r.to_string(), "huggingface/deepseek-ai/DeepSeek-R1:cheapest");
+//! assert!(ModelRef::parse("huggingface/").is_err());
+//! # Ok::<(), host_sdk::ModelRefError>(())
+//! ```
+//!
+//! ## Streaming
+//! [`Provider::complete`] needs no runtime to call; the returned
+//! [`ChatStream`] is read with `.next().await` from any async runtime or
+//! [`ChatStream::blocking_next`] from a plain thread. It yields `Ok` events
+//! then ends, or ends with one `Err`. Dropping it cancels the completion and
+//! closes its connection. An event from a newer plugin that this host does not
+//! know arrives as [`ChatEvent::Unknown`] (and an unknown error kind as
+//! [`ErrorKind::Unknown`]): handle them, don't fail on them.
+//!
+//! ```no_run
+//! # async fn demo(provider: host_sdk::Provider) -> Result<(), host_sdk::ProviderError> {
+//! use host_sdk::{ChatEvent, ChatRequest, Message};
+//!
+//! let mut stream = provider.complete(ChatRequest::new(
+//!     "huggingface/deepseek-ai/DeepSeek-R1",
+//!     vec![Message::user("hi")],
+//! ));
+//! while let Some(event) = stream.next().await {
+//!     match event? {
+//!         ChatEvent::Content(text) => print!("{text}"),
+//!         ChatEvent::Unknown(what) => eprintln!("(newer event: {what})"),
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! A stream folds into one answer with [`ChatResponse::apply`] (which is what
+//! [`ChatStream::collect`] does):
+//!
+//! ```
+//! use host_sdk::{ChatEvent, ChatResponse};
+//!
+//! let mut answer = ChatResponse::default();
+//! for event in [
+//!     ChatEvent::Reasoning("thinking".into()),
+//!     ChatEvent::Content("Hello".into()),
+//!     ChatEvent::Content(", world".into()),
+//!     ChatEvent::Unknown("Notice(\"from a newer plugin\")".into()),
+//!     ChatEvent::Done { finish_reason: "stop".into() },
+//! ] {
+//!     answer.apply(&event);
+//! }
+//! assert_eq!(answer.content, "Hello, world");
+//! assert_eq!(answer.reasoning, "thinking");
+//! assert_eq!(answer.finish_reason.as_deref(), Some("stop"));
+//! assert_eq!(answer.unknown_events.len(), 1);
+//! ```
+//!
+//! Failover tries the requested model, then the fallbacks, without duplicates:
+//!
+//! ```
+//! use host_sdk::{ErrorKind, advances_failover, failover_chain};
+//!
+//! let chain = failover_chain(
+//!     "huggingface/a/b",
+//!     &["huggingface/c/d".into(), " huggingface/a/b ".into()],
+//! );
+//! assert_eq!(chain, ["huggingface/a/b", "huggingface/c/d"]);
+//! assert!(advances_failover(ErrorKind::RateLimited));
+//! assert!(!advances_failover(ErrorKind::Cancelled));
+//! ```
+//!
+//! ## Hot swap
+//! A [`ProviderSlot`] serves one provider whose plugin file can be replaced
+//! while it serves. [`ProviderSlot::swap`] loads the new file; if it loads and
+//! accepts the settings, new calls go to it at once, calls in flight on the old
+//! version finish there (up to the drain timeout), then the old version is shut
+//! down (its threads stop; its library stays mapped). A broken or incompatible
+//! file is a [`SwapError`] and the current version keeps serving.
+//!
+//! Start calls through the slot — [`ProviderSlot::complete`], or a
+//! [`ProviderLease`] for a longer unit of work such as a failover chain — so
+//! each call is counted against the version it started on.
+//! [`ProviderSlot::versions`] reports every version's state and in-flight count.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use host_sdk::{ChatRequest, HostContext, Message, Plugin, ProviderSlot};
+//!
+//! let settings = serde_json::json!({ "baseUrl": "http://127.0.0.1:8080/v1" });
+//! let slot = ProviderSlot::new(
+//!     Plugin::load("plugins/v1/libhuggingface_provider.so")?,
+//!     HostContext::new("my-host", "1.0"),
+//!     settings,
+//! )?;
+//! let stream = slot.complete(ChatRequest::new("huggingface/a/b", vec![Message::user("hi")]));
+//! let report = slot.swap("plugins/v2/libhuggingface_provider.so", Duration::from_secs(30)).await?;
+//! println!("now serving version {} ({})", report.to_id, report.to.plugin_version);
+//! let _ = stream.collect().await; // finished on the old version
+//! for v in slot.versions() {
+//!     println!("#{} {} in flight {}", v.id, v.state, v.in_flight);
+//! }
+//! slot.shutdown(Duration::from_secs(5)).await; // when the host exits
+//! # Ok(()) }
+//! ```
+//!
+//! Two files with identical bytes are one library (the copy is
+//! content-addressed) and share one runtime; the slot shuts such a library
+//! down only when the last version using it retires.
+//!
+//! ## Versioning rules
+//! The interface version is this crate's package version ([`abi::INTERFACE_VERSION`]),
+//! `1.x`. Within 1.x the contract is append-only: root-module fields after
+//! the last prefix field, trait methods (with a default body) after the last
+//! prefix method, variants at the end of the non-exhaustive enums.
+//!
+//! | host interface | plugin interface | result |
+//! |---|---|---|
+//! | 1.x | 1.x (same) | loads |
+//! | 1.x | 1.y, y > x (newer) | loads; new events arrive as [`ChatEvent::Unknown`], new error kinds as [`ErrorKind::Unknown`], new fields are ignored |
+//! | 1.y | 1.x, x < y (older) | refused: [`LoadError::IncompatibleVersion`] naming both versions — rebuild the plugin |
+//! | any | another major | refused: [`LoadError::IncompatibleVersion`] |
+//! | any | same version, different layout | refused: [`LoadError::LayoutMismatch`] with the first few mismatches |
+//!
+//! So a plugin must be built against a host-sdk at least as new as the host's.
 #![deny(missing_docs)]
 
 pub mod abi;
@@ -55,4 +198,4 @@ pub use model_ref::{ModelRef, ModelRefError, PROVIDER_ID, RouteSuffix};
 pub use plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
 pub use provider::{ChatStream, Provider};
 pub use response::{ChatResponse, Retry};
-pub use slot::{ProviderSlot, SwapError, SwapReport, VersionState, VersionStatus};
+pub use slot::{ProviderLease, ProviderSlot, SwapError, SwapReport, VersionState, VersionStatus};

@@ -214,33 +214,72 @@ fn first_line(text: &str) -> String {
         .to_string()
 }
 
-/// abi_stable's layout report is thousands of lines; the useful part is the
-/// text after each `Error:` marker.
+/// abi_stable's layout report is thousands of lines; the useful part is each
+/// `Error:` marker, with the type being compared when it was found (the last
+/// `--- Type Layout ---` before it) and the `Expected:`/`Found:` values after it:
+/// `AbiHostContext: too many fields (expected 3, found 4)`.
 pub(crate) fn mismatch_lines(report: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut take_next = false;
-    for line in report.lines().map(str::trim) {
-        if take_next && !line.is_empty() {
-            if !lines.iter().any(|l| l == line) {
-                lines.push(line.to_string());
+    let lines: Vec<&str> = report.lines().map(str::trim).collect();
+    let mut found: Vec<String> = Vec::new();
+    let mut current_type: Option<&str> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if *line == "--- Type Layout ---" {
+            if let Some(name) = lines.get(i + 1).and_then(|l| l.strip_prefix("type:")) {
+                current_type = Some(name);
             }
-            take_next = false;
-        } else if let Some(rest) = line.strip_prefix("Error:") {
-            let rest = rest.trim();
-            if rest.is_empty() {
-                take_next = true;
-            } else if !lines.iter().any(|l| l == rest) {
-                lines.push(rest.to_string());
-            }
+            continue;
         }
-        if lines.len() >= MAX_MISMATCHES {
+        let Some(rest) = line.strip_prefix("Error:") else {
+            continue;
+        };
+        let what = match rest.trim() {
+            "" => next_value(&lines[i + 1..]).unwrap_or("layout mismatch"),
+            text => text,
+        };
+        let mut text = match current_type {
+            Some(name) => format!("{name}: {what}"),
+            None => what.to_string(),
+        };
+        let section = section_after(&lines[i + 1..]);
+        if let (Some(expected), Some(actual)) =
+            (labelled(section, "Expected:"), labelled(section, "Found:"))
+        {
+            text.push_str(&format!(" (expected {expected}, found {actual})"));
+        }
+        if !found.contains(&text) {
+            found.push(text);
+        }
+        if found.len() >= MAX_MISMATCHES {
             break;
         }
     }
-    if lines.is_empty() {
-        lines.push(first_line(report));
+    if found.is_empty() {
+        found.push(first_line(report));
     }
-    lines
+    found
+}
+
+/// The lines up to the next `Error:` marker.
+fn section_after<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("Error:"))
+        .unwrap_or(lines.len());
+    &lines[..end]
+}
+
+fn next_value<'a>(lines: &[&'a str]) -> Option<&'a str> {
+    lines.iter().copied().find(|l| !l.is_empty())
+}
+
+/// The first line after `label`, with abi_stable's `field_name:` shortened.
+fn labelled(section: &[&str], label: &str) -> Option<String> {
+    let at = section.iter().position(|l| *l == label)?;
+    let value = next_value(&section[at + 1..])?;
+    Some(match value.strip_prefix("field_name:") {
+        Some(field) => format!("field `{field}`"),
+        None => value.to_string(),
+    })
 }
 
 /// Copies `path` to `<temp>/host-sdk-plugins/<stem>-<content hash>.<ext>`,
@@ -298,6 +337,25 @@ mod tests {
         assert_eq!(
             mismatch_lines(report),
             vec!["too many fields, expected 6 found 5", "different type name"]
+        );
+    }
+
+    #[test]
+    fn mismatch_lines_name_the_type_and_both_values() {
+        let report = "Compared <this>:\n    --- Type Layout ---\n    type:PrefixRef<'a, ProviderModule>\n\
+            Layout of found type:\n    --- Type Layout ---\n    type:AbiHostContext\n    size:104 align:8\n\
+            Error:incompatible type size\nExpected:\n    96\nFound:\n    104\n\n\
+            Error:too many fields\nExpected:\n    3\nFound:\n    4\n\n\
+            Error:unexpected field\nExpected:\n    field_name:host_version\n    type:RString\n\
+            Found:\n    field_name:layout_break\n    type:u64\n\n\
+            Error:unexpected field\nExpected:\n    field_name:log\nFound:\n    field_name:host_version\n";
+        assert_eq!(
+            mismatch_lines(report),
+            vec![
+                "AbiHostContext: incompatible type size (expected 96, found 104)",
+                "AbiHostContext: too many fields (expected 3, found 4)",
+                "AbiHostContext: unexpected field (expected field `host_version`, found field `layout_break`)",
+            ]
         );
     }
 

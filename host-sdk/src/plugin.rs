@@ -60,6 +60,8 @@ impl HostContext {
     fn into_abi(self) -> AbiHostContext {
         AbiHostContext {
             host_name: self.name.into(),
+            #[cfg(feature = "layout-break")]
+            layout_break: 0,
             host_version: self.version.into(),
             log: if self.forward_logs {
                 RSome(LogSink_TO::from_value(TracingLogSink, TD_Opaque))

@@ -51,6 +51,12 @@ impl Provider {
         self.in_flight.load(Ordering::Acquire)
     }
 
+    /// The shared in-flight counter, so a hot-swap slot can keep counting a
+    /// retired version's calls after it dropped the provider itself.
+    pub(crate) fn in_flight_counter(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.in_flight)
+    }
+
     /// The plugin this provider came from.
     pub fn plugin(&self) -> &Plugin {
         &self.plugin

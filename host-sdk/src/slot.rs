@@ -6,17 +6,40 @@
 //! drain timeout); then the old version's `shutdown` stops its threads. The
 //! old library stays mapped (see [`Plugin`]). A broken or incompatible file
 //! leaves the current version serving and returns the load error.
+//!
+//! A call is counted against a version from the moment it picks the version
+//! (under the slot's read lock) until it ends, so a swap can never retire a
+//! version between "which version?" and "start the call": use
+//! [`ProviderSlot::complete`] for one completion, or hold a
+//! [`ProviderLease`] for anything longer (a failover chain, a turn).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::error::ProviderError;
+use crate::chat::ChatRequest;
+use crate::error::{ErrorKind, ProviderError};
 use crate::loader::LoadError;
 use crate::plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
-use crate::provider::Provider;
+use crate::provider::{ChatStream, Provider};
+
+/// How long a retired version's `shutdown` may take to stop its threads.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How often draining checks the old version's count.
+const DRAIN_POLL: Duration = Duration::from_millis(5);
+
+/// Live (not retired) slot versions per mapped library, across every slot in
+/// the process. Identical bytes map one library with one runtime, so it is
+/// shut down only when the last live version using it retires. The lock is
+/// held across "register, then create the provider" and across "unregister,
+/// then shut down if it was the last", so a version never starts on a runtime
+/// that is being shut down.
+static LIBRARIES: Mutex<BTreeMap<PathBuf, usize>> = parking_lot::const_mutex(BTreeMap::new());
 
 /// Where a loaded version is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,38 +48,66 @@ pub enum VersionState {
     Active,
     /// Replaced; finishing the calls it had.
     Draining,
-    /// Shut down (or sharing its library with a newer version, which keeps it running).
+    /// Done serving: shut down, or (when another live version maps the same
+    /// library and so shares its runtime) just released.
     Retired {
-        /// Whether every call drained before the timeout and the shutdown was clean.
+        /// Whether every call drained before the timeout and the shutdown
+        /// (if there was one) was clean.
         clean: bool,
     },
 }
 
+impl std::fmt::Display for VersionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionState::Active => f.write_str("active"),
+            VersionState::Draining => f.write_str("draining"),
+            VersionState::Retired { clean: true } => f.write_str("retired (clean)"),
+            VersionState::Retired { clean: false } => f.write_str("retired (NOT clean)"),
+        }
+    }
+}
+
 /// A snapshot of one version in the slot.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct VersionStatus {
     /// 1 for the first version loaded, then 2, 3, ...
     pub id: u64,
     /// The file it was loaded from.
     pub path: PathBuf,
+    /// The content-addressed copy that is mapped (versions with identical
+    /// bytes share it, and share one library and runtime).
+    pub mapped_path: PathBuf,
     /// Who it is.
     pub info: PluginInfo,
     /// Its state.
     pub state: VersionState,
     /// Completions still running on it.
     pub in_flight: usize,
+    /// [`ProviderLease`]s still held on it.
+    pub leases: usize,
+    /// Its shutdown, once retired; `None` while serving or draining, and when
+    /// it retired without one because another live version (of this or
+    /// another slot) shares its library.
+    pub shutdown: Option<ShutdownReport>,
 }
 
 /// What a swap did.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SwapReport {
+    /// The id of the version that was replaced.
+    pub from_id: u64,
     /// The version that was replaced.
     pub from: PluginInfo,
+    /// The id of the version now serving.
+    pub to_id: u64,
     /// The version now serving.
     pub to: PluginInfo,
     /// Whether all of the old version's calls finished within the drain timeout.
     pub drained: bool,
-    /// Calls still running on the old version when it was retired.
+    /// Calls and leases still open on the old version when it was retired.
     pub abandoned: usize,
     /// The old version's shutdown, unless its library is still in use by
     /// another version (swapping to identical bytes maps the same library).
@@ -65,21 +116,30 @@ pub struct SwapReport {
 
 /// Why a swap did not happen; the current version keeps serving.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SwapError {
     /// The new file could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The new file is a plugin for another provider.
+    #[error(
+        "{}: a plugin for provider `{found}`, but this slot serves `{expected}`",
+        path.display()
+    )]
+    OtherProvider {
+        /// The path given.
+        path: PathBuf,
+        /// The provider id the slot serves.
+        expected: String,
+        /// The provider id of the new file.
+        found: String,
+    },
     /// The new version refused the settings or failed to start.
     #[error("the new plugin version could not start: {0}")]
     Provider(#[from] ProviderError),
 }
 
-/// The version serving new calls, with its provider at hand.
-struct Active {
-    version: Arc<Version>,
-    provider: Provider,
-}
-
+/// One loaded version and its counters.
 struct Version {
     id: u64,
     plugin: Plugin,
@@ -87,7 +147,14 @@ struct Version {
     /// provider (and stops its background tasks) even when the library
     /// itself stays in use by a newer version.
     provider: RwLock<Option<Provider>>,
+    /// The provider's own count of running completions (shared with every
+    /// clone of it, so it keeps counting after `provider` is dropped).
+    in_flight: Arc<AtomicUsize>,
+    leases: AtomicUsize,
+    /// Set by the one `retire` that gets to retire it.
+    retiring: AtomicBool,
     state: Mutex<VersionState>,
+    shutdown: Mutex<Option<ShutdownReport>>,
 }
 
 impl Version {
@@ -95,14 +162,91 @@ impl Version {
         Arc::new(Version {
             id,
             plugin,
+            in_flight: provider.in_flight_counter(),
             provider: RwLock::new(Some(provider)),
+            leases: AtomicUsize::new(0),
+            retiring: AtomicBool::new(false),
             state: Mutex::new(VersionState::Active),
+            shutdown: Mutex::new(None),
         })
     }
 
     fn in_flight(&self) -> usize {
-        self.provider.read().as_ref().map_or(0, Provider::in_flight)
+        self.in_flight.load(Ordering::Acquire)
     }
+
+    fn leases(&self) -> usize {
+        self.leases.load(Ordering::Acquire)
+    }
+
+    /// Active becomes Draining; a version already retired (a slot that was
+    /// shut down, then swapped) stays as it is.
+    fn start_draining(&self) {
+        let mut state = self.state.lock();
+        if *state == VersionState::Active {
+            *state = VersionState::Draining;
+        }
+    }
+
+    fn status(&self) -> VersionStatus {
+        VersionStatus {
+            id: self.id,
+            path: self.plugin.path().to_path_buf(),
+            mapped_path: self.plugin.mapped_path().to_path_buf(),
+            info: self.plugin.info().clone(),
+            state: self.state.lock().clone(),
+            in_flight: self.in_flight(),
+            leases: self.leases(),
+            shutdown: self.shutdown.lock().clone(),
+        }
+    }
+}
+
+/// The active version's provider, held so that a swap waits for it: the
+/// version it came from keeps serving (draining) until every lease is
+/// dropped and every completion started through it has ended.
+///
+/// Dereferences to [`Provider`]. Hold it for one unit of work (a turn, a
+/// failover chain), not for the life of the program: a held lease delays the
+/// retirement of its version up to the drain timeout.
+pub struct ProviderLease {
+    provider: Provider,
+    version: Arc<Version>,
+}
+
+impl ProviderLease {
+    /// The id of the version this lease holds.
+    pub fn version_id(&self) -> u64 {
+        self.version.id
+    }
+}
+
+impl std::ops::Deref for ProviderLease {
+    type Target = Provider;
+
+    fn deref(&self) -> &Provider {
+        &self.provider
+    }
+}
+
+impl Drop for ProviderLease {
+    fn drop(&mut self) {
+        self.version.leases.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl std::fmt::Debug for ProviderLease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderLease")
+            .field("version", &self.version.id)
+            .finish()
+    }
+}
+
+/// The version serving new calls, with its provider at hand.
+struct Active {
+    version: Arc<Version>,
+    provider: Provider,
 }
 
 /// A provider whose plugin version can be replaced while it serves.
@@ -117,7 +261,8 @@ struct SlotInner {
     settings: serde_json::Value,
     active: RwLock<Active>,
     versions: Mutex<Vec<Arc<Version>>>,
-    /// One swap at a time, so versions retire in order.
+    /// One activation at a time, so version ids follow activation order.
+    /// Draining happens outside it, so one slow drain does not block a swap.
     swapping: Mutex<()>,
 }
 
@@ -140,8 +285,22 @@ impl ProviderSlot {
         settings: serde_json::Value,
     ) -> Result<ProviderSlot, ProviderError> {
         let provider = plugin.new_provider(host.clone(), &settings)?;
-        let first = Version::new(1, plugin, provider.clone());
-        Ok(ProviderSlot {
+        Ok(Self::with_provider(provider, host, settings))
+    }
+
+    /// A slot serving a provider the host already created; `host` and
+    /// `settings` are what later versions are created with.
+    pub fn with_provider(
+        provider: Provider,
+        host: HostContext,
+        settings: serde_json::Value,
+    ) -> ProviderSlot {
+        *LIBRARIES
+            .lock()
+            .entry(provider.plugin().mapped_path().to_path_buf())
+            .or_default() += 1;
+        let first = Version::new(1, provider.plugin().clone(), provider.clone());
+        ProviderSlot {
             inner: Arc::new(SlotInner {
                 host,
                 settings,
@@ -152,11 +311,35 @@ impl ProviderSlot {
                 versions: Mutex::new(vec![first]),
                 swapping: Mutex::new(()),
             }),
-        })
+        }
     }
 
-    /// The provider of the active version. Calls started on it stay on that
-    /// version even if a swap happens meanwhile.
+    /// The active version's provider, counted against that version until the
+    /// lease is dropped (see [`ProviderLease`]).
+    pub fn lease(&self) -> ProviderLease {
+        let active = self.inner.active.read();
+        // Counted under the read lock: a swap replaces the active version
+        // under the write lock, so it sees this lease when it starts draining.
+        active.version.leases.fetch_add(1, Ordering::AcqRel);
+        ProviderLease {
+            provider: active.provider.clone(),
+            version: Arc::clone(&active.version),
+        }
+    }
+
+    /// Starts a completion on the active version. It stays on that version
+    /// until it ends, even if a swap happens meanwhile.
+    pub fn complete(&self, request: ChatRequest) -> ChatStream {
+        // The stream counts itself in flight before `complete` returns, so
+        // the lease can go as soon as it has started.
+        self.lease().complete(request)
+    }
+
+    /// The provider of the active version, uncounted.
+    ///
+    /// Fine for quick calls (`discover`, `resolve`); a completion started on
+    /// it after a swap retired its version fails. Prefer
+    /// [`ProviderSlot::complete`] or [`ProviderSlot::lease`].
     pub fn provider(&self) -> Provider {
         self.inner.active.read().provider.clone()
     }
@@ -166,19 +349,18 @@ impl ProviderSlot {
         self.inner.active.read().version.plugin.clone()
     }
 
+    /// The version serving new calls.
+    pub fn active(&self) -> VersionStatus {
+        self.inner.active.read().version.status()
+    }
+
     /// Every version this slot has loaded, oldest first.
     pub fn versions(&self) -> Vec<VersionStatus> {
         self.inner
             .versions
             .lock()
             .iter()
-            .map(|v| VersionStatus {
-                id: v.id,
-                path: v.plugin.path().to_path_buf(),
-                info: v.plugin.info().clone(),
-                state: v.state.lock().clone(),
-                in_flight: v.in_flight(),
-            })
+            .map(|v| v.status())
             .collect()
     }
 
@@ -194,7 +376,16 @@ impl ProviderSlot {
         drain_timeout: Duration,
     ) -> Result<SwapReport, SwapError> {
         let (old, new) = self.activate(path.as_ref())?;
-        Ok(self.retire(&old, &new, drain_timeout))
+        let (abandoned, shutdown) = self.retire(&old, drain_timeout);
+        Ok(SwapReport {
+            from_id: old.id,
+            from: old.plugin.info().clone(),
+            to_id: new.id,
+            to: new.plugin.info().clone(),
+            drained: abandoned == 0,
+            abandoned,
+            shutdown,
+        })
     }
 
     /// Async form of [`ProviderSlot::swap_blocking`]: loading happens on a
@@ -211,18 +402,51 @@ impl ProviderSlot {
         let path = path.as_ref().to_path_buf();
         tokio::task::spawn_blocking(move || slot.swap_blocking(path, drain_timeout))
             .await
+            .unwrap_or_else(|e| Err(SwapError::Provider(task_failed("swap", &e))))
+    }
+
+    /// Retires the active version (drain, then shutdown), e.g. when the host
+    /// exits. The slot keeps it as its active version: calls made afterwards
+    /// fail, until a [`swap`](ProviderSlot::swap) brings a new one. Returns
+    /// the shutdown; `None` if it was already retired, or if another live
+    /// version (of another slot) shares its library.
+    pub fn shutdown_blocking(&self, drain_timeout: Duration) -> Option<ShutdownReport> {
+        let active = Arc::clone(&self.inner.active.read().version);
+        self.retire(&active, drain_timeout).1
+    }
+
+    /// Async form of [`ProviderSlot::shutdown_blocking`].
+    pub async fn shutdown(&self, drain_timeout: Duration) -> Option<ShutdownReport> {
+        let slot = self.clone();
+        tokio::task::spawn_blocking(move || slot.shutdown_blocking(drain_timeout))
+            .await
             .unwrap_or_else(|e| {
-                Err(SwapError::Provider(ProviderError::new(
-                    crate::ErrorKind::Internal,
-                    format!("the swap task failed: {e}"),
-                )))
+                Some(ShutdownReport {
+                    clean: false,
+                    message: task_failed("shutdown", &e).message,
+                })
             })
     }
 
     fn activate(&self, path: &Path) -> Result<(Arc<Version>, Arc<Version>), SwapError> {
         let _one_at_a_time = self.inner.swapping.lock();
         let plugin = Plugin::load(path)?;
-        let provider = plugin.new_provider(self.inner.host.clone(), &self.inner.settings)?;
+        let expected = self.plugin().info().provider_id.clone();
+        if plugin.info().provider_id != expected {
+            return Err(SwapError::OtherProvider {
+                path: path.to_path_buf(),
+                expected,
+                found: plugin.info().provider_id.clone(),
+            });
+        }
+        let provider = {
+            let mut libraries = LIBRARIES.lock();
+            let provider = plugin.new_provider(self.inner.host.clone(), &self.inner.settings)?;
+            *libraries
+                .entry(plugin.mapped_path().to_path_buf())
+                .or_default() += 1;
+            provider
+        };
         let mut versions = self.inner.versions.lock();
         let id = versions.last().map_or(1, |v| v.id + 1);
         let new = Version::new(id, plugin, provider.clone());
@@ -235,40 +459,57 @@ impl ProviderSlot {
             },
         )
         .version;
-        *old.state.lock() = VersionState::Draining;
+        old.start_draining();
         tracing::info!(
-            from = old.plugin.info().plugin_version.as_str(),
-            to = new.plugin.info().plugin_version.as_str(),
+            from = old.id,
+            to = new.id,
+            to_version = new.plugin.info().plugin_version.as_str(),
             "provider swapped; draining the old version"
         );
         Ok((old, new))
     }
 
-    fn retire(&self, old: &Version, new: &Version, drain_timeout: Duration) -> SwapReport {
+    /// Waits for `old`'s calls and leases (at most `drain_timeout`), then
+    /// shuts it down unless another live version (of any slot) maps the same
+    /// library. Returns how many calls were abandoned, and the shutdown.
+    fn retire(&self, old: &Version, drain_timeout: Duration) -> (usize, Option<ShutdownReport>) {
+        if old.retiring.swap(true, Ordering::AcqRel) {
+            return (0, None);
+        }
+        old.start_draining();
         let deadline = Instant::now() + drain_timeout;
-        while old.in_flight() > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
+        while old.in_flight() + old.leases() > 0 && Instant::now() < deadline {
+            std::thread::sleep(DRAIN_POLL);
         }
-        let abandoned = old.in_flight();
+        let abandoned = old.in_flight() + old.leases();
         old.provider.write().take();
-        // Identical bytes map the same library (and share its runtime):
-        // shutting it down would stop the version that replaced it.
-        let shared = self
-            .inner
-            .versions
-            .lock()
-            .iter()
-            .filter(|v| v.id != old.id && !matches!(*v.state.lock(), VersionState::Retired { .. }))
-            .any(|v| v.plugin.mapped_path() == old.plugin.mapped_path());
-        let shutdown = (!shared).then(|| old.plugin.shutdown(Duration::from_secs(5)));
+        let shutdown = {
+            let mut libraries = LIBRARIES.lock();
+            let mapped = old.plugin.mapped_path();
+            let left = match libraries.get_mut(mapped) {
+                Some(count) => {
+                    *count = count.saturating_sub(1);
+                    *count
+                }
+                None => 0,
+            };
+            if left == 0 {
+                libraries.remove(mapped);
+                Some(old.plugin.shutdown(SHUTDOWN_TIMEOUT))
+            } else {
+                None
+            }
+        };
         let clean = abandoned == 0 && shutdown.as_ref().is_none_or(|r| r.clean);
-        *old.state.lock() = VersionState::Retired { clean };
-        SwapReport {
-            from: old.plugin.info().clone(),
-            to: new.plugin.info().clone(),
-            drained: abandoned == 0,
-            abandoned,
-            shutdown,
+        if let Some(report) = &shutdown {
+            tracing::info!(version = old.id, clean = report.clean, "{}", report.message);
         }
+        old.shutdown.lock().clone_from(&shutdown);
+        *old.state.lock() = VersionState::Retired { clean };
+        (abandoned, shutdown)
     }
+}
+
+fn task_failed(what: &str, e: &tokio::task::JoinError) -> ProviderError {
+    ProviderError::new(ErrorKind::Internal, format!("the {what} task failed: {e}"))
 }

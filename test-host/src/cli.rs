@@ -60,6 +60,9 @@ pub enum Command {
     },
     /// Chat with a model.
     Chat(ChatArgs),
+    /// Hot swap under load: stream chats against an embedded mock router while
+    /// swapping the plugin between two files; non-zero exit on any failure.
+    SwapTest(crate::commands::swap_test::SwapTestArgs),
     /// Set up the Hugging Face provider: save a token, choose the default model.
     Onboard(OnboardArgs),
     /// Start a local mock router, load the plugin and stream one chat through it.
@@ -87,6 +90,10 @@ pub struct ChatArgs {
     /// Hide the model's reasoning.
     #[arg(long)]
     pub no_reasoning: bool,
+    /// Reload the plugin when its file changes (e.g. after `cargo build`);
+    /// answers in progress finish on the old version.
+    #[arg(long)]
+    pub watch_plugin: bool,
     /// A system prompt.
     #[arg(long, value_name = "TEXT")]
     pub system: Option<String>,

@@ -11,3 +11,4 @@ pub mod host;
 pub mod mock_router;
 pub mod paths;
 pub mod secrets;
+pub mod swap;

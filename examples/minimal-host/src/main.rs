@@ -11,7 +11,15 @@ use std::time::Duration;
 use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() {
+    // Every host-sdk error's Display is one readable line.
+    if let Err(e) = run().await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(plugin_path), Some(base_url)) = (args.next(), args.next()) else {
         eprintln!("usage: minimal-host PLUGIN_PATH BASE_URL [MODEL_REF] [PROMPT]");

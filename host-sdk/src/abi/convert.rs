@@ -77,6 +77,10 @@ fn kind_from_abi(kind: &AbiErrorKind_NE) -> (ErrorKind, Option<String>) {
         AbiErrorKind::Cancelled => ErrorKind::Cancelled,
         AbiErrorKind::PluginPanicked => ErrorKind::PluginPanicked,
         AbiErrorKind::Internal => ErrorKind::Internal,
+        // A host built as the future interface knows the name but has no
+        // idiomatic kind for it: it is reported as an older host would.
+        #[cfg(feature = "interface-next")]
+        AbiErrorKind::NextQuotaExhausted => return (ErrorKind::Unknown, Some(kind.to_string())),
     };
     (kind, None)
 }
@@ -347,6 +351,8 @@ impl From<AbiChatEvent_NE> for ChatEvent {
             AbiChatEvent::Done { finish_reason } => ChatEvent::Done {
                 finish_reason: finish_reason.into(),
             },
+            #[cfg(feature = "interface-next")]
+            AbiChatEvent::NextNotice(_) => ChatEvent::Unknown(description),
         }
     }
 }

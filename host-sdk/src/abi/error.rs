@@ -31,6 +31,11 @@ pub enum AbiErrorKind {
     Cancelled,
     PluginPanicked,
     Internal,
+    /// Test-only (feature `interface-next`): a kind appended by a future
+    /// interface version; older hosts see it as `ErrorKind::Unknown`.
+    #[cfg(feature = "interface-next")]
+    #[doc(hidden)]
+    NextQuotaExhausted,
 }
 
 impl fmt::Display for AbiErrorKind {

@@ -58,6 +58,11 @@ pub enum AbiChatEvent {
     Done {
         finish_reason: RString,
     },
+    /// Test-only (feature `interface-next`): a variant appended by a future
+    /// interface version; older hosts see it as an unknown event.
+    #[cfg(feature = "interface-next")]
+    #[doc(hidden)]
+    NextNotice(RString),
 }
 
 impl fmt::Display for AbiChatEvent {

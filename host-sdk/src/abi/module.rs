@@ -7,7 +7,6 @@
 use abi_stable::{
     StableAbi, declare_root_module_statics,
     library::RootModule,
-    package_version_strings,
     sabi_types::VersionStrings,
     std_types::{ROption, RResult, RStr, RString},
 };
@@ -15,7 +14,18 @@ use abi_stable::{
 use super::{AbiError, LogSinkBox, ProviderBox};
 
 /// The interface version this host-sdk implements (its package version).
+#[cfg(not(any(feature = "interface-next", feature = "interface-old")))]
 pub const INTERFACE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Test-only (feature `interface-next`): the interface as a future 1.2.0
+/// with appended members, to prove an older host loads a newer plugin.
+#[cfg(feature = "interface-next")]
+pub const INTERFACE_VERSION: &str = "1.2.0";
+
+/// Test-only (feature `interface-old`): the interface reported as 1.0.0, to
+/// prove a newer host refuses an older plugin by name.
+#[cfg(all(feature = "interface-old", not(feature = "interface-next")))]
+pub const INTERFACE_VERSION: &str = "1.0.0";
 
 /// Who the plugin is.
 #[repr(C)]
@@ -37,6 +47,12 @@ pub struct AbiPluginInfo {
 pub struct AbiHostContext {
     /// The host program's name.
     pub host_name: RString,
+    /// Test-only (feature `layout-break`): a field inserted in the middle,
+    /// which changes the layout without changing the version — the mistake
+    /// the loader's layout check exists to catch.
+    #[cfg(feature = "layout-break")]
+    #[doc(hidden)]
+    pub layout_break: u64,
     /// The host program's version.
     pub host_version: RString,
     /// Where the plugin's log records go; `RNone` discards them.
@@ -74,11 +90,20 @@ pub struct ProviderModule {
     /// answer calls with errors instead of crashing.
     #[sabi(last_prefix_field)]
     pub shutdown: extern "C" fn(timeout_ms: u64) -> AbiShutdownReport,
+
+    /// Test-only (feature `interface-next`): a field appended after the last
+    /// prefix field, as a future interface version would. Older hosts never
+    /// see it; newer ones read it through an accessor returning `Option`.
+    #[cfg(feature = "interface-next")]
+    #[doc(hidden)]
+    pub next_field: extern "C" fn() -> RString,
 }
 
 impl RootModule for ProviderModule_Ref {
     declare_root_module_statics! {ProviderModule_Ref}
     const BASE_NAME: &'static str = "provider";
     const NAME: &'static str = "provider plugin";
-    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+    // The interface version, which is the package version except in the
+    // test-only builds that pretend to be another version.
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new(INTERFACE_VERSION);
 }

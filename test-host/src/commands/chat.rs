@@ -5,12 +5,14 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{
     Attempt, ChatEvent, ChatRequest, ChatResponse, ErrorKind, Message, Provider, ProviderError,
+    ProviderSlot,
 };
 use serde_json::{Value, json};
 
 use crate::cli::{ChatArgs, GlobalOptions};
 use crate::error::{CliError, CliResult};
 use crate::host::{self, DEFAULT_MODEL};
+use crate::swap::{self, watch};
 
 /// The result of one turn.
 #[derive(Debug)]
@@ -226,6 +228,16 @@ fn template(args: &ChatArgs) -> ChatRequest {
 
 /// Runs the `chat` command.
 pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
+    run_watching(global, args, false).await
+}
+
+/// Runs the `chat` command; with `watch_plugin`, a conversation reloads the
+/// plugin whenever its file changes (a one-shot `--once` turn ignores it).
+pub async fn run_watching(
+    global: &GlobalOptions,
+    args: &ChatArgs,
+    watch_plugin: bool,
+) -> CliResult {
     let session = host::open(global)?;
     let model = match &args.model {
         Some(m) => m.clone(),
@@ -271,15 +283,40 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
             }),
         };
     }
+    // The conversation serves through a slot so `/swap` and watch mode can
+    // replace the plugin between (and during) turns.
+    let slot = swap::session_slot(global, &session)?;
+    let watcher = watch_plugin.then(|| {
+        let path = slot.plugin().path().to_path_buf();
+        eprintln!(
+            "Watching {} for changes (polled every {} ms).",
+            path.display(),
+            watch::POLL_INTERVAL.as_millis()
+        );
+        let notify: watch::Notify = std::sync::Arc::new(|line| eprintln!("\n{line}"));
+        watch::spawn(slot.clone(), path, watch::POLL_INTERVAL, notify)
+    });
     let chat = Conversation {
-        provider: &session.provider,
+        slot: &slot,
         model: &model,
         fallbacks: &fallbacks,
         template: &template,
         render,
         as_json: args.json,
     };
-    chat.repl(history).await
+    let result = chat.repl(history).await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    if let Some(report) = slot.shutdown(swap::EXIT_TIMEOUT).await
+        && !report.clean
+    {
+        eprintln!(
+            "warning: the plugin did not stop cleanly: {}",
+            report.message
+        );
+    }
+    result
 }
 
 fn paint(colour: bool, text: &str) -> String {
@@ -299,7 +336,7 @@ fn exit_code(e: &ProviderError) -> i32 {
 
 /// The interactive loop's fixed parts.
 struct Conversation<'a> {
-    provider: &'a Provider,
+    slot: &'a ProviderSlot,
     model: &'a str,
     fallbacks: &'a [String],
     template: &'a ChatRequest,
@@ -309,14 +346,11 @@ struct Conversation<'a> {
 
 impl Conversation<'_> {
     async fn repl(&self, mut history: Vec<Message>) -> CliResult {
-        let (provider, model, template, render, as_json) = (
-            self.provider,
-            self.model,
-            self.template,
-            self.render,
-            self.as_json,
+        let (model, template, render, as_json) =
+            (self.model, self.template, self.render, self.as_json);
+        eprintln!(
+            "Chatting with {model}. Type /exit to leave, /help for commands; Ctrl-C stops an answer."
         );
-        eprintln!("Chatting with {model}. Type /exit to leave; Ctrl-C stops an answer.");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         // stdin is blocking; read it on its own thread so Ctrl-C and streaming stay responsive.
         std::thread::spawn(move || {
@@ -338,9 +372,15 @@ impl Conversation<'_> {
             if matches!(line, "/exit" | "/quit") {
                 break;
             }
+            if self.command(line).await {
+                continue;
+            }
             history.push(Message::user(line));
+            // Held for the whole turn (failover included): a swap meanwhile
+            // lets this answer finish on the version it started on.
+            let lease = self.slot.lease();
             let turn = run_turn(
-                provider,
+                &lease,
                 model,
                 self.fallbacks,
                 history.clone(),
@@ -348,6 +388,7 @@ impl Conversation<'_> {
                 render,
             )
             .await;
+            drop(lease);
             if as_json {
                 println!("{}", turn_json(&turn));
             }
@@ -370,5 +411,36 @@ impl Conversation<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Runs a REPL command (`/swap PATH`, `/plugins`, `/help`); `false` when
+    /// `line` is not one and should be sent as a message.
+    async fn command(&self, line: &str) -> bool {
+        let (name, arg) = match line.split_once(char::is_whitespace) {
+            Some((name, arg)) => (name, arg.trim()),
+            None => (line, ""),
+        };
+        match name {
+            "/swap" if arg.is_empty() => eprintln!("usage: /swap PATH"),
+            "/swap" => {
+                let path = std::path::Path::new(arg);
+                match self.slot.swap(path, swap::DRAIN_TIMEOUT).await {
+                    Ok(report) => eprintln!("{}", swap::describe_swap(&report, path)),
+                    Err(e) => eprintln!("{}", swap::describe_swap_error(&e, self.slot)),
+                }
+            }
+            "/plugins" => {
+                for line in swap::version_lines(&self.slot.versions()) {
+                    eprintln!("{line}");
+                }
+            }
+            "/help" => eprintln!(
+                "/swap PATH   load another build of the plugin; answers in progress finish on the old one\n\
+                 /plugins     every plugin version loaded in this session, its state and calls in flight\n\
+                 /exit        leave"
+            ),
+            _ => return false,
+        }
+        true
     }
 }

@@ -6,3 +6,4 @@ pub mod mock;
 pub mod models;
 pub mod onboard;
 pub mod plugin_info;
+pub mod swap_test;
