@@ -298,14 +298,43 @@ fn unique_copy(path: &Path) -> std::io::Result<PathBuf> {
     fs::create_dir_all(&dir)?;
     let target = dir.join(format!("{stem}-{hash:016x}.{ext}"));
     if fs::metadata(&target).is_ok_and(|m| m.len() == bytes.len() as u64) {
-        return Ok(target);
+        // Fresh again, so a concurrent prune (below) leaves it alone.
+        if let Ok(f) = fs::File::options().write(true).open(&target) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
+    } else {
+        let mut tmp = tempfile_in(&dir, stem)?;
+        tmp.1.write_all(&bytes)?;
+        tmp.1.sync_all()?;
+        drop(tmp.1);
+        fs::rename(&tmp.0, &target)?;
     }
-    let mut tmp = tempfile_in(&dir, stem)?;
-    tmp.1.write_all(&bytes)?;
-    tmp.1.sync_all()?;
-    drop(tmp.1);
-    fs::rename(&tmp.0, &target)?;
+    prune_stale_copies(&dir, &target);
     Ok(target)
+}
+
+/// Copies not used for this long are removed when another plugin loads.
+const STALE_COPY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keeps the copy directory from growing with every rebuild. Removing a copy
+/// is safe even while some process has it mapped: the mapping keeps the file's
+/// data alive until that process exits, and a later load copies it again.
+fn prune_stale_copies(dir: &Path, keep: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_COPY);
+        if stale && path != keep {
+            let _ = fs::remove_file(&path);
+        }
+    }
 }
 
 fn tempfile_in(dir: &Path, stem: &str) -> std::io::Result<(PathBuf, fs::File)> {
