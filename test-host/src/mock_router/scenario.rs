@@ -110,7 +110,9 @@ pub enum Scenario {
     StallMid(Duration),
     /// `malformed-chunk`: the echo stream with `data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"BROKEN`
     /// (invalid JSON) inserted after the second answer piece. Non-streaming:
-    /// the first half of the JSON body only.
+    /// the first half of the JSON body only. [`expected`] describes the wire
+    /// (what a client that skips the broken event would assemble); the plugin
+    /// is deliberately strict and ends the answer there with an error.
     MalformedChunk,
     /// `stream-error`: role chunk, two answer pieces, then
     /// `data: {"error":"Model is overloaded","error_type":"overloaded"}` and a
