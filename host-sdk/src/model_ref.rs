@@ -40,11 +40,16 @@ impl RouteSuffix {
     }
 
     fn parse(text: &str) -> RouteSuffix {
-        match text.to_ascii_lowercase().as_str() {
-            "fastest" => RouteSuffix::Fastest,
-            "cheapest" => RouteSuffix::Cheapest,
-            "preferred" => RouteSuffix::Preferred,
-            other => RouteSuffix::Backend(other.to_string()),
+        // Compared in place: resolving a ref is a hot path, and the policies
+        // need no allocation.
+        if text.eq_ignore_ascii_case("fastest") {
+            RouteSuffix::Fastest
+        } else if text.eq_ignore_ascii_case("cheapest") {
+            RouteSuffix::Cheapest
+        } else if text.eq_ignore_ascii_case("preferred") {
+            RouteSuffix::Preferred
+        } else {
+            RouteSuffix::Backend(text.to_ascii_lowercase())
         }
     }
 }

@@ -58,12 +58,18 @@ fn plugin_path() -> PathBuf {
     if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
         cmd.arg("--release");
     }
-    assert!(cmd.status().expect("cargo build").success(), "plugin build failed");
+    assert!(
+        cmd.status().expect("cargo build").success(),
+        "plugin build failed"
+    );
     profile_dir.join(test_host::paths::plugin_file_name())
 }
 
 fn prompt(words: usize) -> String {
-    (0..words).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ")
+    (0..words)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Through the plugin: content events received and time to the first one.
@@ -96,7 +102,9 @@ async fn raw_chat(http: &reqwest::Client, url: &str, model: &str, text: &str) ->
         buffer.extend_from_slice(&chunk);
         while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
             let event: Vec<u8> = buffer.drain(..end + 2).collect();
-            let Some(data) = event.strip_prefix(b"data:") else { continue };
+            let Some(data) = event.strip_prefix(b"data:") else {
+                continue;
+            };
             let data = data.trim_ascii();
             if data == b"[DONE]" {
                 continue;
@@ -183,7 +191,11 @@ fn main() {
         .build()
         .expect("runtime");
     let router = rt
-        .block_on(MockRouter::start(MockOptions::default()))
+        .block_on(MockRouter::start(MockOptions {
+            // The request log would otherwise grow with every chat.
+            record_requests: false,
+            ..MockOptions::default()
+        }))
         .expect("mock router");
     let plugin = Plugin::load(&path).expect("load plugin");
     let settings = json!({
@@ -262,7 +274,10 @@ fn main() {
         for i in 0..opts.streams {
             let provider = provider.clone();
             tasks.push(tokio::spawn(async move {
-                plugin_chat(&provider, "huggingface/mock/slow:2", &prompt(50 + i % 7)).await.0 > 0
+                plugin_chat(&provider, "huggingface/mock/slow:2", &prompt(50 + i % 7))
+                    .await
+                    .0
+                    > 0
             }));
         }
         let mut ok = 0;
@@ -295,9 +310,19 @@ fn main() {
     if opts.json {
         println!("{result:#}");
     } else {
-        println!("streaming benchmark (mock router on 127.0.0.1, full speed, {} tokens per chat)", opts.words + 4);
-        println!("  throughput: plugin {plugin_tps:.0} tokens/s, baseline {raw_tps:.0} tokens/s, ratio {:.3} (target >= 0.9)", plugin_tps / raw_tps);
-        println!("  time to first token, plugin - baseline: p50 {:+.1} µs, p99 {:+.1} µs (target p50 < 200 µs)", ttft(0.5), ttft(0.99));
+        println!(
+            "streaming benchmark (mock router on 127.0.0.1, full speed, {} tokens per chat)",
+            opts.words + 4
+        );
+        println!(
+            "  throughput: plugin {plugin_tps:.0} tokens/s, baseline {raw_tps:.0} tokens/s, ratio {:.3} (target >= 0.9)",
+            plugin_tps / raw_tps
+        );
+        println!(
+            "  time to first token, plugin - baseline: p50 {:+.1} µs, p99 {:+.1} µs (target p50 < 200 µs)",
+            ttft(0.5),
+            ttft(0.99)
+        );
         println!(
             "  {} concurrent streams: {completed} completed in {:.2} s, peak RSS {:.1} MB (before {:.1} MB), peak threads {peak_threads} (before {threads_before})",
             opts.streams,
@@ -307,7 +332,10 @@ fn main() {
         );
     }
     plugin.shutdown(Duration::from_secs(5));
-    assert_eq!(completed, opts.streams, "not every concurrent stream completed");
+    assert_eq!(
+        completed, opts.streams,
+        "not every concurrent stream completed"
+    );
 }
 
 /// `--soak N`: N completions mixing success, retried failures and errors
@@ -328,7 +356,10 @@ fn soak(rt: &tokio::runtime::Runtime, provider: &Provider, n: usize, as_json: bo
             let (mut ok, mut failed) = (0usize, 0usize);
             for i in from..to {
                 let r = provider
-                    .complete(ChatRequest::new(MIX[i % MIX.len()], vec![Message::user(format!("soak {i}"))]))
+                    .complete(ChatRequest::new(
+                        MIX[i % MIX.len()],
+                        vec![Message::user(format!("soak {i}"))],
+                    ))
                     .collect()
                     .await;
                 if r.is_ok() { ok += 1 } else { failed += 1 }

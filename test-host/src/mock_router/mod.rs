@@ -81,6 +81,9 @@ pub struct MockOptions {
     pub require_token: Option<String>,
     /// Delay between streamed chunks; zero streams at full speed.
     pub token_delay: Duration,
+    /// Keep every request for [`MockRouter::requests`] (default). Long runs
+    /// (soak, benchmarks) turn it off so the log does not grow memory.
+    pub record_requests: bool,
     /// Directory of `NNN.json` recordings for replay; default
     /// `<CARGO_MANIFEST_DIR>/../../shared/fixtures/recorded-chat` if it exists.
     pub fixtures_dir: Option<PathBuf>,
@@ -94,6 +97,7 @@ impl Default for MockOptions {
             seed: 42,
             require_token: None,
             token_delay: Duration::ZERO,
+            record_requests: true,
             fixtures_dir: None,
         }
     }

@@ -45,6 +45,11 @@ async fn record(State(shared): State<Arc<Shared>>, request: Request, next: Next)
             return RouterError::validation("request body too large").into_response_with_id("");
         }
     };
+    if !shared.options.record_requests {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+    }
     let headers = parts
         .headers
         .iter()
