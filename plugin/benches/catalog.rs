@@ -1,6 +1,7 @@
 //! Catalog benchmarks: parse + merge of a realistic 5,000-model list, and
 //! `resolve` across the ABI against the same resolve on the rlib, and
-//! `discover` of a 500-model catalog across the ABI.
+//! `discover` of a 500-model catalog across the ABI, and SSE decoding
+//! (framing + chunk JSON + translation) in MB/s.
 //!
 //! `cargo bench -p huggingface-provider --bench catalog`
 #![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
@@ -11,7 +12,7 @@ use abi_stable::std_types::{RNone, RStr};
 use criterion::{Criterion, criterion_group, criterion_main};
 use host_sdk::abi::{AbiHostContext, ProviderBox};
 use host_sdk::{ModelInfo, ResolvedModel};
-use huggingface_provider::bench_support::{BenchCatalog, parse_and_merge, parse_only};
+use huggingface_provider::bench_support::{BenchCatalog, decode_sse, parse_and_merge, parse_only};
 use test_host::mock_router::{MockOptions, MockRouter};
 
 const REF: &str = "huggingface/deepseek-ai/DeepSeek-R1:cheapest";
@@ -94,5 +95,30 @@ fn resolve(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse_merge, resolve, discover);
+/// A realistic stream: 20,000 content chunks shaped like the router's, then
+/// a finish chunk, usage and `[DONE]`.
+fn sse_body() -> Vec<u8> {
+    let mut body = String::new();
+    for i in 0..20_000 {
+        body.push_str(&format!(
+            "data: {{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1737360000,\"model\":\"deepseek-ai/DeepSeek-R1\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"word{i} \"}},\"finish_reason\":null}}]}}\n\n"
+        ));
+    }
+    body.push_str("data: {\"id\":\"chatcmpl-bench\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    body.push_str("data: {\"id\":\"chatcmpl-bench\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":20000,\"total_tokens\":20005}}\n\n");
+    body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
+
+fn sse(c: &mut Criterion) {
+    let body = sse_body();
+    let mut group = c.benchmark_group("sse");
+    group.throughput(criterion::Throughput::Bytes(body.len() as u64));
+    group.bench_function("decode+translate, 16 KiB reads", |b| {
+        b.iter(|| decode_sse(black_box(&body), 16 * 1024).expect("valid stream"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse_merge, resolve, discover, sse);
 criterion_main!(benches);

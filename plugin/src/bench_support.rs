@@ -4,6 +4,7 @@
 use host_sdk::ProviderError;
 
 use crate::catalog::{Aliases, Catalog, merge, parse_models};
+use crate::chat::EventStream;
 
 /// Parses a `GET /models` body and merges it with the built-in models;
 /// returns the number of catalog entries.
@@ -13,6 +14,23 @@ use crate::catalog::{Aliases, Catalog, merge, parse_models};
 pub fn parse_and_merge(body: &[u8]) -> Result<usize, String> {
     let rows = parse_models(body).map_err(|e| e.to_string())?;
     Ok(merge(rows, std::time::SystemTime::now()).len())
+}
+
+/// Decodes an SSE chat stream fed in `piece`-byte reads (SSE framing, chunk
+/// JSON, translation to events); returns the number of events.
+///
+/// # Errors
+/// The stream's error, as text.
+pub fn decode_sse(body: &[u8], piece: usize) -> Result<usize, String> {
+    let mut stream = EventStream::new(4 << 20, None);
+    let mut events = Vec::new();
+    for chunk in body.chunks(piece.max(1)) {
+        if stream.push(chunk, &mut events).map_err(|e| e.to_string())? {
+            return Ok(events.len());
+        }
+    }
+    stream.finish(&mut events).map_err(|e| e.to_string())?;
+    Ok(events.len())
 }
 
 /// Only parses a `GET /models` body; returns the number of usable rows.

@@ -1,7 +1,8 @@
 //! The streaming benchmark: in ONE process and one run, against the mock
 //! router on 127.0.0.1 streaming at full speed, the same chats through the
 //! loaded plugin and through a minimal raw reqwest + SSE client (no ABI, no
-//! events), then 500 concurrent streams through the plugin.
+//! events), the time a cancellation takes, then 500 concurrent streams through
+//! the plugin.
 //!
 //! ```sh
 //! cargo bench -p test-host --bench streaming             # table
@@ -265,7 +266,29 @@ fn main() {
     raw_ttft.sort();
     let ttft = |p: f64| micros(percentile(&plugin_ttft, p)) - micros(percentile(&raw_ttft, p));
 
-    // 3. Concurrent streams through the plugin, paced so they overlap.
+    // 3. Cancellation: from `cancel()` mid-answer (the server stalls) to the
+    //    end of the stream, which comes after the plugin dropped the connection.
+    let mut cancel_times = Vec::new();
+    rt.block_on(async {
+        for _ in 0..50 {
+            let mut s = provider.complete(ChatRequest::new(
+                "huggingface/mock/stall-mid:30000",
+                vec![Message::user("cancel me")],
+            ));
+            while let Some(item) = s.next().await {
+                if item.expect("first pieces").is_output() {
+                    break;
+                }
+            }
+            let t = Instant::now();
+            s.cancel();
+            while s.next().await.is_some() {}
+            cancel_times.push(t.elapsed());
+        }
+    });
+    cancel_times.sort();
+
+    // 4. Concurrent streams through the plugin, paced so they overlap.
     let (rss_before, threads_before) = rss_and_threads();
     let sampler = sample();
     let started = Instant::now();
@@ -306,6 +329,7 @@ fn main() {
             "threads_before": threads_before,
         },
         "tokens_per_chat": opts.words + 4,
+        "cancel_us": { "p50": micros(percentile(&cancel_times, 0.5)), "max": micros(percentile(&cancel_times, 1.0)) },
     });
     if opts.json {
         println!("{result:#}");
@@ -322,6 +346,11 @@ fn main() {
             "  time to first token, plugin - baseline: p50 {:+.1} µs, p99 {:+.1} µs (target p50 < 200 µs)",
             ttft(0.5),
             ttft(0.99)
+        );
+        println!(
+            "  cancel mid-answer to end of stream: p50 {:.0} µs, max {:.0} µs (target < 100 ms)",
+            micros(percentile(&cancel_times, 0.5)),
+            micros(percentile(&cancel_times, 1.0))
         );
         println!(
             "  {} concurrent streams: {completed} completed in {:.2} s, peak RSS {:.1} MB (before {:.1} MB), peak threads {peak_threads} (before {threads_before})",

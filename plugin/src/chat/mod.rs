@@ -32,3 +32,4 @@ mod transcript;
 
 pub(crate) use client::{CompletionTarget, run_completion};
 pub(crate) use config::{ChatConfig, RetryPolicy};
+pub(crate) use stream::EventStream;
