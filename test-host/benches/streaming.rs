@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin, Provider};
-use serde_json::{Value, json};
+use serde_json::json;
 use test_host::mock_router::{MockOptions, MockRouter};
 
 struct Options {
@@ -87,6 +87,25 @@ async fn plugin_chat(provider: &Provider, model: &str, text: &str) -> (usize, Du
     (tokens, first.unwrap_or_default())
 }
 
+/// Just what the baseline reads of a chunk (typed, as a careful minimal
+/// client would parse it).
+#[derive(serde::Deserialize)]
+struct RawChunk {
+    #[serde(default)]
+    choices: Vec<RawChoice>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawChoice {
+    #[serde(default)]
+    delta: RawDelta,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RawDelta {
+    content: Option<String>,
+}
+
 /// The baseline: reqwest, SSE framing by hand, each chunk parsed as JSON.
 async fn raw_chat(http: &reqwest::Client, url: &str, model: &str, text: &str) -> (usize, Duration) {
     let started = Instant::now();
@@ -101,8 +120,12 @@ async fn raw_chat(http: &reqwest::Client, url: &str, model: &str, text: &str) ->
     let mut buffer: Vec<u8> = Vec::new();
     while let Some(chunk) = response.chunk().await.expect("raw read") {
         buffer.extend_from_slice(&chunk);
-        while let Some(end) = buffer.windows(2).position(|w| w == b"\n\n") {
-            let event: Vec<u8> = buffer.drain(..end + 2).collect();
+        // Every complete event in the buffer, then one drain: linear in the
+        // bytes received, as a careful hand-written client would be.
+        let mut start = 0;
+        while let Some(end) = buffer[start..].windows(2).position(|w| w == b"\n\n") {
+            let event = &buffer[start..start + end];
+            start += end + 2;
             let Some(data) = event.strip_prefix(b"data:") else {
                 continue;
             };
@@ -110,13 +133,18 @@ async fn raw_chat(http: &reqwest::Client, url: &str, model: &str, text: &str) ->
             if data == b"[DONE]" {
                 continue;
             }
-            let v: Value = serde_json::from_slice(data).expect("chunk JSON");
-            let content = v["choices"][0]["delta"]["content"].as_str().unwrap_or("");
+            let chunk: RawChunk = serde_json::from_slice(data).expect("chunk JSON");
+            let content = chunk
+                .choices
+                .first()
+                .and_then(|c| c.delta.content.as_deref())
+                .unwrap_or("");
             if !content.is_empty() {
                 tokens += 1;
                 first.get_or_insert_with(|| started.elapsed());
             }
         }
+        buffer.drain(..start);
     }
     (tokens, first.unwrap_or_default())
 }
@@ -191,7 +219,15 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let router = rt
+    // The router gets its own runtime so it does not compete with the
+    // baseline client for the host runtime's workers (the plugin has its own).
+    let router_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("mock-router")
+        .enable_all()
+        .build()
+        .expect("router runtime");
+    let router = router_rt
         .block_on(MockRouter::start(MockOptions {
             // The request log would otherwise grow with every chat.
             record_requests: false,
