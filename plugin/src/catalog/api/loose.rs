@@ -194,120 +194,67 @@ impl<'de> Deserialize<'de> for WireTop {
     }
 }
 
-struct StringVisitor;
+/// Any JSON value, reduced to the scalar kinds the wire types ask for; arrays
+/// and objects are skipped. One visitor serves every scalar field type.
+enum Scalar {
+    Str(String),
+    Bool(bool),
+    Num(Num),
+    Other,
+}
 
-impl<'de> Visitor<'de> for StringVisitor {
-    type Value = Loose<String>;
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v.to_owned())))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v)))
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(Num::PosInt(v)))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    ignore_compounds!(Loose(None));
-}
-
-impl<'de> Deserialize<'de> for Loose<String> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StringVisitor)
-    }
-}
-
-struct BoolVisitor;
-
-impl<'de> Visitor<'de> for BoolVisitor {
-    type Value = Loose<bool>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Loose(Some(v)))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    ignore_compounds!(Loose(None));
-}
-
-impl<'de> Deserialize<'de> for Loose<bool> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(BoolVisitor)
-    }
-}
-
-struct NumVisitor;
-
-impl<'de> Visitor<'de> for NumVisitor {
-    type Value = Loose<Num>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Loose(Some(Num::PosInt(v))))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
         // serde_json reports non-negative integers through visit_u64.
-        Ok(Loose(Some(Num::NegInt(v))))
+        Ok(Scalar::Num(Num::NegInt(v)))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Loose(Some(Num::Float(v))))
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(Num::Float(v)))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Loose(None))
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Loose(None))
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Other)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Loose(None))
-    }
-    ignore_compounds!(Loose(None));
+    ignore_compounds!(Scalar::Other);
 }
 
-impl<'de> Deserialize<'de> for Loose<Num> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NumVisitor)
-    }
+/// `Loose<$ty>` keeps the value when it is a `Scalar::$kind`.
+macro_rules! loose_scalar {
+    ($ty:ty, $kind:ident) => {
+        impl<'de> Deserialize<'de> for Loose<$ty> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Loose(match d.deserialize_any(ScalarVisitor)? {
+                    Scalar::$kind(v) => Some(v),
+                    _ => None,
+                }))
+            }
+        }
+    };
 }
+
+loose_scalar!(String, Str);
+loose_scalar!(bool, Bool);
+loose_scalar!(Num, Num);
 
 struct SeqVisitor<T>(PhantomData<T>);
 
