@@ -28,34 +28,14 @@ fn env() -> Env {
 
 impl Env {
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_test-host"))
-            .arg("--plugin")
-            .arg(common::plugin_path())
-            .arg("--config")
-            .arg(self.dir.path().join("openclaw.json"))
-            .arg("--state-dir")
-            .arg(self.dir.path())
-            .arg("--base-url")
-            .arg(self.router.base_url())
+        common::test_host(self.dir.path(), &self.router.base_url())
             .args(args)
-            .env_remove("HF_TOKEN")
-            .env_remove("HUGGINGFACE_HUB_TOKEN")
-            .env_remove("OPENCLAW_CONFIG_PATH")
-            .env_remove("OPENCLAW_STATE_DIR")
             .output()
             .expect("run test-host")
     }
 }
 
-fn json_of(out: &Output) -> Value {
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {text}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use common::json_of;
 
 #[test]
 fn plugin_info_prints_the_interface_version() {

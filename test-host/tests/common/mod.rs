@@ -86,3 +86,39 @@ pub fn provider(settings: &Value) -> Provider {
         .new_provider(HostContext::new("e2e", "0"), settings)
         .expect("create the provider")
 }
+
+/// The `test-host` binary with the test plugin, its config and state in
+/// `dir`, the router at `base_url`, and no token, gateway path or log filter
+/// inherited from the environment.
+pub fn test_host(dir: &Path, base_url: &str) -> std::process::Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_test-host"));
+    cmd.arg("--plugin")
+        .arg(plugin_path())
+        .arg("--config")
+        .arg(dir.join("openclaw.json"))
+        .arg("--state-dir")
+        .arg(dir)
+        .arg("--base-url")
+        .arg(base_url);
+    for var in [
+        "HF_TOKEN",
+        "HUGGINGFACE_HUB_TOKEN",
+        "OPENCLAW_CONFIG_PATH",
+        "OPENCLAW_STATE_DIR",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A command's stdout as JSON; the failure shows stdout and stderr.
+pub fn json_of(out: &std::process::Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
