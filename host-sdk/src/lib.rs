@@ -13,7 +13,8 @@
 //!   async `Stream` of [`ChatEvent`]s or a blocking iterator;
 //!   [`Provider::complete_with_failover`] walks a [`failover_chain`].
 //! - [`ProviderSlot`]: hot swap — replace the plugin version under load.
-//! - [`ModelRef`]: parse and print `huggingface/<org>/<model>[:suffix]`.
+//! - [`ModelRef`]: parse and print `huggingface/<org>/<model>[:suffix]`
+//!   ([`ModelRefStr`] parses without allocating).
 //! - [`ChatResponse`]: a stream folded into one answer.
 //!
 //! ## Loading a provider
@@ -194,7 +195,7 @@ pub use error::{ErrorKind, ProviderError};
 pub use failover::{Attempt, FailoverStream, advances_failover, failover_chain};
 pub use loader::LoadError;
 pub use model::{Backend, Cost, ModelInfo, ModelSource, RefreshReport, ResolvedModel};
-pub use model_ref::{ModelRef, ModelRefError, PROVIDER_ID, RouteSuffix};
+pub use model_ref::{ModelRef, ModelRefError, ModelRefStr, PROVIDER_ID, RouteSuffix};
 pub use plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
 pub use provider::{ChatStream, Provider};
 pub use response::{ChatResponse, Retry};

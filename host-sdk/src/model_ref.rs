@@ -73,45 +73,78 @@ pub struct ModelRefError {
     pub reason: &'static str,
 }
 
-impl ModelRef {
-    /// Parses `huggingface/<org>/<model>[:suffix]` or a bare `<org>/<model>[:suffix]`.
+/// A parsed model ref that borrows its id from the text it was parsed from:
+/// [`ModelRef`] without allocating, for code that resolves a ref on every
+/// request. Only a backend suffix (`:together`) is owned, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModelRefStr<'a> {
+    /// `org/name`, case kept.
+    pub id: &'a str,
+    /// The routing suffix, if any.
+    pub suffix: Option<RouteSuffix>,
+}
+
+impl<'a> ModelRefStr<'a> {
+    /// Parses like [`ModelRef::parse`], borrowing the id from `input`.
     ///
     /// # Errors
-    /// When the id is not `org/name`, contains whitespace, or the suffix is empty
-    /// or malformed. A plain alias (no `/`) is an error here: resolve aliases first.
-    pub fn parse(input: &str) -> Result<ModelRef, ModelRefError> {
+    /// As [`ModelRef::parse`].
+    pub fn parse(input: &'a str) -> Result<ModelRefStr<'a>, ModelRefError> {
         let err = |reason| ModelRefError {
             input: input.to_string(),
             reason,
         };
         let trimmed = input.trim();
-        let rest = match trimmed.split_once('/') {
-            Some((provider, rest)) if provider.trim().eq_ignore_ascii_case(PROVIDER_ID) => {
-                rest.trim()
-            }
-            Some(_) => trimmed,
-            None => return Err(err("expected <org>/<model>")),
-        };
-        let (id, suffix) = match rest.split_once(':') {
-            Some((id, suffix)) => (id, Some(suffix)),
-            None => (rest, None),
-        };
-        let Some((org, name)) = id.split_once('/') else {
+        let Some(first_slash) = trimmed.bytes().position(|b| b == b'/') else {
             return Err(err("expected <org>/<model>"));
         };
-        if org.is_empty() || name.is_empty() || name.contains('/') {
+        let rest = if trimmed[..first_slash]
+            .trim()
+            .eq_ignore_ascii_case(PROVIDER_ID)
+        {
+            trimmed[first_slash + 1..].trim()
+        } else {
+            trimmed
+        };
+        // One pass over the id (up to the first ':'): where its '/' is,
+        // whether there is another, and whether any byte may be whitespace or
+        // a control character (only then are chars decoded). This runs on
+        // every resolve; separate scans cost several times as much.
+        let mut end = rest.len();
+        let mut slash = None;
+        let mut extra_slash = false;
+        let mut suspicious = false;
+        for (i, &b) in rest.as_bytes().iter().enumerate() {
+            match b {
+                b':' => {
+                    end = i;
+                    break;
+                }
+                b'/' if slash.is_none() => slash = Some(i),
+                b'/' => extra_slash = true,
+                _ if b <= b' ' || b >= 0x7f => suspicious = true,
+                _ => {}
+            }
+        }
+        let id = &rest[..end];
+        let suffix = (end < rest.len()).then(|| &rest[end + 1..]);
+        let Some(slash) = slash else {
+            return Err(err("expected <org>/<model>"));
+        };
+        if slash == 0 || slash + 1 == end || extra_slash {
             return Err(err("expected exactly one '/' between <org> and <model>"));
         }
-        if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if suspicious && has_space_or_control(id) {
             return Err(err("the model id contains whitespace"));
         }
         let suffix = match suffix {
             None => None,
             Some("") => return Err(err("empty suffix after ':'")),
+            // A byte test suffices: a non-ASCII character fails it either way.
             Some(s)
                 if !s
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) =>
             {
                 return Err(err(
                     "the suffix may only contain letters, digits, '-', '_' and '.'",
@@ -119,10 +152,42 @@ impl ModelRef {
             }
             Some(s) => Some(RouteSuffix::parse(s)),
         };
-        Ok(ModelRef {
-            id: id.to_string(),
-            suffix,
-        })
+        Ok(ModelRefStr { id, suffix })
+    }
+
+    /// Whether the router alone chooses the backend.
+    pub fn is_locked(&self) -> bool {
+        self.suffix.as_ref().is_some_and(RouteSuffix::is_locked)
+    }
+
+    /// The owned [`ModelRef`].
+    pub fn into_owned(self) -> ModelRef {
+        ModelRef {
+            id: self.id.to_string(),
+            suffix: self.suffix,
+        }
+    }
+}
+
+/// Whether `text` has a whitespace or control character. Ids are ASCII in
+/// practice, and scanning bytes is several times cheaper than decoding chars;
+/// for ASCII, "whitespace or control" is exactly `<= ' '` or DEL.
+fn has_space_or_control(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b <= b' ' || b == 0x7f)
+    } else {
+        text.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+}
+
+impl ModelRef {
+    /// Parses `huggingface/<org>/<model>[:suffix]` or a bare `<org>/<model>[:suffix]`.
+    ///
+    /// # Errors
+    /// When the id is not `org/name`, contains whitespace, or the suffix is empty
+    /// or malformed. A plain alias (no `/`) is an error here: resolve aliases first.
+    pub fn parse(input: &str) -> Result<ModelRef, ModelRefError> {
+        ModelRefStr::parse(input).map(ModelRefStr::into_owned)
     }
 
     /// What the router receives as `model`: `<id>[:suffix]`.
@@ -188,6 +253,52 @@ mod tests {
             "org/",
         ] {
             assert!(ModelRef::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    /// The rules as first written (separate scans, chars not bytes): the
+    /// single-pass parse must agree with them on every input, reason included.
+    fn reference_parse(input: &str) -> Result<(String, Option<String>), &'static str> {
+        let trimmed = input.trim();
+        let rest = match trimmed.split_once('/') {
+            Some((p, rest)) if p.trim().eq_ignore_ascii_case(PROVIDER_ID) => rest.trim(),
+            Some(_) => trimmed,
+            None => return Err("expected <org>/<model>"),
+        };
+        let (id, suffix) = match rest.split_once(':') {
+            Some((id, s)) => (id, Some(s)),
+            None => (rest, None),
+        };
+        let (org, name) = id.split_once('/').ok_or("expected <org>/<model>")?;
+        if org.is_empty() || name.is_empty() || name.contains('/') {
+            return Err("expected exactly one '/' between <org> and <model>");
+        }
+        if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("the model id contains whitespace");
+        }
+        match suffix {
+            Some("") => Err("empty suffix after ':'"),
+            Some(s)
+                if !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+            {
+                Err("the suffix may only contain letters, digits, '-', '_' and '.'")
+            }
+            _ => Ok((id.to_string(), suffix.map(str::to_ascii_lowercase))),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_char_level_rules(
+            input in "(huggingface|HuggingFace| hf)?[ /]?[a-zA-Z0-9\\-_ \t\u{b}\u{7f}\u{85}\u{a0}é]{0,6}/?[a-zA-Z0-9._\\- \u{2003}\u{1}]{0,8}(:[a-zA-Z0-9_\\-. é]{0,6})?"
+        ) {
+            let expected = reference_parse(&input);
+            let got = ModelRefStr::parse(&input)
+                .map(|r| (r.id.to_string(), r.suffix.map(|s| s.as_str().to_string())))
+                .map_err(|e| e.reason);
+            proptest::prop_assert_eq!(got, expected);
         }
     }
 }

@@ -2,13 +2,13 @@
 //! catalog before any request goes out.
 //!
 //! This sits on the hot path of every completion and is benchmarked across the
-//! ABI, so the success path is: at most one alias lookup, `ModelRef::parse`,
-//! one hash lookup by id, and the clones the result needs. Everything slow
+//! ABI, so the success path is: at most one alias lookup, a parse that
+//! borrows the id, one hash lookup by id, and the clones the result needs. Everything slow
 //! (suggestions) happens only on the error path.
 
 use std::borrow::Cow;
 
-use host_sdk::{ErrorKind, ModelInfo, ModelRef, PROVIDER_ID, ProviderError, RouteSuffix};
+use host_sdk::{ErrorKind, ModelInfo, ModelRefStr, PROVIDER_ID, ProviderError, RouteSuffix};
 
 use super::{Aliases, Catalog, Entry, merge, names};
 
@@ -99,10 +99,10 @@ impl Catalog {
                 check_backend(&entry.info, parsed.suffix.as_ref())?;
                 (Cow::Borrowed(&entry.info), true)
             }
-            None if self.discovered_at.is_some() => return Err(self.not_found(&parsed.id)),
+            None if self.discovered_at.is_some() => return Err(self.not_found(parsed.id)),
             None => {
-                check_removed(&parsed.id, parsed.suffix.as_ref())?;
-                (Cow::Owned(merge::passthrough_info(&parsed.id)), false)
+                check_removed(parsed.id, parsed.suffix.as_ref())?;
+                (Cow::Owned(merge::passthrough_info(parsed.id)), false)
             }
         };
 
@@ -140,21 +140,21 @@ impl Catalog {
     /// when the text is not a ref the catalog knows (so an alias may contain
     /// a `/`, but an alias spelled exactly like a known ref means that ref).
     /// The catalog entry comes along so the hot path looks it up once.
-    fn parse_ref_or_alias(
+    fn parse_ref_or_alias<'t>(
         &self,
-        text: &str,
-        aliases: &Aliases,
-    ) -> Result<(ModelRef, Option<&Entry>), ProviderError> {
+        text: &'t str,
+        aliases: &'t Aliases,
+    ) -> Result<(ModelRefStr<'t>, Option<&Entry>), ProviderError> {
         let alias = || {
-            let parsed = ModelRef::parse(aliases.ref_for(text)?).ok()?;
-            let entry = self.entry(&parsed.id);
+            let parsed = ModelRefStr::parse(aliases.ref_for(text)?).ok()?;
+            let entry = self.entry(parsed.id);
             Some((parsed, entry))
         };
         if !text.contains('/') {
             return alias().ok_or_else(|| self.unknown_alias(text));
         }
-        match ModelRef::parse(text) {
-            Ok(parsed) => match self.entry(&parsed.id) {
+        match ModelRefStr::parse(text) {
+            Ok(parsed) => match self.entry(parsed.id) {
                 Some(entry) => Ok((parsed, Some(entry))),
                 None => Ok(alias().unwrap_or((parsed, None))),
             },
