@@ -21,8 +21,18 @@ fn ropt_string(value: Option<String>) -> ROption<RString> {
     value.map(RString::from).into()
 }
 
+/// An owned copy of an ABI string. A string from a loaded plugin was
+/// allocated by another binary, so abi_stable's `into_string` copies it
+/// anyway, after two indirect type-id calls to find that out; copying
+/// directly skips them (measured on `resolve`: the host-side conversion is
+/// a third of the call). Only a plugin linked into the host itself, as in
+/// benchmarks, pays an allocation it could have saved.
+fn string(value: RString) -> String {
+    value.as_str().to_owned()
+}
+
 fn opt_string(value: ROption<RString>) -> Option<String> {
-    value.map(RString::into_string).into_option()
+    value.map(string).into_option()
 }
 
 fn strings(values: Vec<String>) -> RVec<RString> {
@@ -30,7 +40,7 @@ fn strings(values: Vec<String>) -> RVec<RString> {
 }
 
 fn rstrings(values: RVec<RString>) -> Vec<String> {
-    values.into_iter().map(RString::into_string).collect()
+    values.iter().map(|s| s.as_str().to_owned()).collect()
 }
 
 // ---- errors ----
@@ -396,8 +406,8 @@ impl From<Backend> for AbiBackend {
 impl From<AbiBackend> for Backend {
     fn from(b: AbiBackend) -> Self {
         Backend {
-            provider: b.provider.into(),
-            status: b.status.into(),
+            provider: string(b.provider),
+            status: string(b.status),
             context_length: b.context_length.into_option(),
             pricing: b.pricing.into_option().map(Cost::from),
             supports_tools: b.supports_tools.into_option(),
@@ -473,8 +483,8 @@ impl From<AbiModelInfo> for ModelInfo {
             _ => ModelSource::Builtin,
         };
         ModelInfo {
-            id: m.id.into(),
-            name: m.name.into(),
+            id: string(m.id),
+            name: string(m.name),
             context_window: m.context_window,
             max_tokens: m.max_tokens,
             cost: m.cost.into(),
@@ -505,12 +515,12 @@ impl From<ResolvedModel> for AbiResolvedModel {
 impl From<AbiResolvedModel> for ResolvedModel {
     fn from(r: AbiResolvedModel) -> Self {
         ResolvedModel {
-            model_ref: r.model_ref.into(),
-            router_model: r.router_model.into(),
+            model_ref: string(r.model_ref),
+            router_model: string(r.router_model),
             suffix: opt_string(r.suffix),
             locked: r.locked,
             verified: r.verified,
-            display_name: r.display_name.into(),
+            display_name: string(r.display_name),
             info: r.info.into(),
         }
     }
