@@ -1,21 +1,24 @@
-//! Catalog benchmarks: parse + merge of a realistic 5,000-model list, and
-//! `resolve` across the ABI against the same resolve on the rlib, and
-//! `discover` of a 500-model catalog across the ABI, and SSE decoding
+//! Catalog benchmarks: parse + merge of a realistic 5,000-model list;
+//! `resolve` through the loaded plugin against the same resolve on the rlib;
+//! `discover` of a 500-model catalog through the loaded plugin; SSE decoding
 //! (framing + chunk JSON + translation) in MB/s.
+//!
+//! "Loaded" means what a host does: the cdylib built in this profile,
+//! dlopen'ed through host-sdk, called through `host_sdk::Provider`.
 //!
 //! `cargo bench -p huggingface-provider --bench catalog`
 #![allow(clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
 use std::hint::black_box;
+use std::time::Duration;
 
-use abi_stable::std_types::{RNone, RStr};
 use criterion::{Criterion, criterion_group, criterion_main};
-use host_sdk::abi::{AbiHostContext, ProviderBox};
-use host_sdk::{ModelInfo, ResolvedModel};
+use host_sdk::{HostContext, Plugin, Provider};
 use huggingface_provider::bench_support::{BenchCatalog, decode_sse, parse_and_merge, parse_only};
 use test_host::mock_router::{MockOptions, MockRouter};
 
 const REF: &str = "huggingface/deepseek-ai/DeepSeek-R1:cheapest";
+const TOKEN: &str = "hf_bench_not_a_real_token";
 
 fn parse_merge(c: &mut Criterion) {
     let body = test_host::mock_router::models_list_json(5_000, 7);
@@ -30,69 +33,115 @@ fn parse_merge(c: &mut Criterion) {
     group.finish();
 }
 
-/// A provider created through the root module's function pointers: the same
-/// ABI path a dlopen'ed plugin takes, minus the symbol lookup.
-fn abi_provider(settings: &str) -> ProviderBox {
-    let module = huggingface_provider::get_library();
-    let host = AbiHostContext {
-        host_name: "bench".into(),
-        host_version: "0".into(),
-        log: RNone,
-    };
-    (module.new_provider())(host, RStr::from_str(settings))
-        .into_result()
-        .expect("provider")
+/// The loaded plugin and a mock router serving `model_count` models.
+struct Loaded {
+    plugin: Plugin,
+    router: MockRouter,
+    options: MockOptions,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Loaded {
+    fn start(model_count: usize) -> Loaded {
+        let options = MockOptions {
+            model_count,
+            require_token: Some(TOKEN.into()),
+            record_requests: false,
+            ..MockOptions::default()
+        };
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let router = rt
+            .block_on(MockRouter::start(options.clone()))
+            .expect("mock router");
+        let path = test_host::paths::build_plugin(&[]).expect("build the plugin");
+        let plugin = Plugin::load(&path).expect("load the plugin");
+        Loaded {
+            plugin,
+            router,
+            options,
+            _rt: rt,
+        }
+    }
+
+    /// The router's `GET /v1/models` body, for the rlib side.
+    fn list(&self) -> bytes::Bytes {
+        test_host::mock_router::models_list_json(self.options.model_count, self.options.seed)
+    }
+
+    /// A provider that has fetched the router's list, or (without discovery)
+    /// knows only the built-in models.
+    fn provider(&self, discovery: bool) -> Provider {
+        let settings = serde_json::json!({
+            "baseUrl": self.router.base_url(),
+            "apiKey": TOKEN,
+            "discovery": { "enabled": discovery },
+        });
+        let provider = self
+            .plugin
+            .new_provider(HostContext::new("bench", "0"), &settings)
+            .expect("provider");
+        if discovery {
+            provider
+                .refresh_blocking(Duration::from_secs(10))
+                .expect("refresh");
+        }
+        provider
+    }
+
+    fn stop(self) {
+        let report = self.plugin.shutdown(Duration::from_secs(5));
+        assert!(report.clean, "plugin shutdown: {report:?}");
+    }
 }
 
 fn discover(c: &mut Criterion) {
-    const TOKEN: &str = "hf_bench_not_a_real_token";
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let router = rt
-        .block_on(MockRouter::start(MockOptions {
-            model_count: 500,
-            require_token: Some(TOKEN.into()),
-            ..MockOptions::default()
-        }))
-        .expect("mock router");
-    let settings = serde_json::json!({
-        "baseUrl": router.base_url(),
-        "apiKey": TOKEN,
-        "discovery": { "enabled": true },
+    let loaded = Loaded::start(500);
+    let provider = loaded.provider(true);
+    let models = provider.discover().expect("discover");
+    assert!(models.len() >= 500, "{} models", models.len());
+    c.bench_function("discover 500 models, loaded cdylib", |b| {
+        b.iter(|| provider.discover().expect("discover"))
     });
-    let provider = abi_provider(&settings.to_string());
-    let report = provider.refresh(10_000).into_result().expect("refresh");
-    assert!(report.models >= 500, "{} models", report.models);
-    c.bench_function("discover 500 models across the ABI", |b| {
-        b.iter(|| {
-            let models: Vec<ModelInfo> = provider
-                .discover()
-                .into_result()
-                .expect("discover")
-                .into_iter()
-                .map(ModelInfo::from)
-                .collect();
-            black_box(models)
-        })
-    });
-    drop(router);
+    drop(provider);
+    loaded.stop();
 }
 
+/// Resolves the same ref on the rlib and through the loaded cdylib, for two
+/// catalogs: the mock router's list, where DeepSeek-R1 has its three
+/// backends as on the real router, and the built-in list alone (offline: no
+/// backends). Across the ABI every string is built by the plugin and copied
+/// by the host: a buffer cannot be freed by another binary's allocator.
 fn resolve(c: &mut Criterion) {
-    let rlib = BenchCatalog::from_list(br#"{"data":[]}"#).expect("catalog");
-    let abi = abi_provider(r#"{"discovery":{"enabled":false}}"#);
+    let loaded = Loaded::start(MockOptions::default().model_count);
+    let cases = [
+        (
+            "discovered, 3 backends",
+            BenchCatalog::from_list(&loaded.list()).expect("catalog"),
+            loaded.provider(true),
+            3,
+        ),
+        (
+            "built-in, no backends",
+            BenchCatalog::builtin(),
+            loaded.provider(false),
+            0,
+        ),
+    ];
     let mut group = c.benchmark_group("resolve");
-    group.bench_function("rlib", |b| {
-        b.iter(|| rlib.resolve(black_box(REF)).expect("resolves"))
-    });
-    group.bench_function("across the ABI", |b| {
-        b.iter(|| {
-            abi.resolve(RStr::from_str(black_box(REF)))
-                .into_result()
-                .map(ResolvedModel::from)
-                .expect("resolves")
-        })
-    });
+    for (name, rlib, provider, backends) in &cases {
+        let expected = rlib.resolve(REF).expect("resolves");
+        assert_eq!(expected.info.backends.len(), *backends, "{expected:?}");
+        assert_eq!(provider.resolve(REF).expect("resolves"), expected);
+        group.bench_function(format!("rlib, {name}"), |b| {
+            b.iter(|| rlib.resolve(black_box(REF)).expect("resolves"))
+        });
+        group.bench_function(format!("loaded cdylib, {name}"), |b| {
+            b.iter(|| provider.resolve(black_box(REF)).expect("resolves"))
+        });
+    }
     group.finish();
+    drop(cases);
+    loaded.stop();
 }
 
 /// A realistic stream: 20,000 content chunks shaped like the router's, then

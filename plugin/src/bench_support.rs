@@ -62,6 +62,14 @@ impl BenchCatalog {
         })
     }
 
+    /// The built-in catalog alone, as a provider has it offline.
+    pub fn builtin() -> BenchCatalog {
+        BenchCatalog {
+            catalog: Catalog::builtin(),
+            aliases: Aliases::default(),
+        }
+    }
+
     /// What the provider's `resolve` does before converting to ABI types,
     /// plus the conversion a Rust caller would need: an owned result.
     ///

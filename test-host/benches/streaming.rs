@@ -12,7 +12,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark that cannot set up should stop loudly
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -52,18 +51,7 @@ fn options() -> Options {
 
 /// Builds the plugin in this benchmark's profile (release for `cargo bench`).
 fn plugin_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("bench path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("profile dir");
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "-p", "huggingface-provider"]);
-    if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
-        cmd.arg("--release");
-    }
-    assert!(
-        cmd.status().expect("cargo build").success(),
-        "plugin build failed"
-    );
-    profile_dir.join(test_host::paths::plugin_file_name())
+    test_host::paths::build_plugin(&[]).expect("build the plugin")
 }
 
 fn prompt(words: usize) -> String {

@@ -25,22 +25,7 @@ pub fn profile_dir() -> PathBuf {
 pub fn plugin_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args([
-            "build",
-            "-p",
-            "huggingface-provider",
-            "--features",
-            "test-hooks",
-        ]);
-        if profile_dir().file_name().and_then(|n| n.to_str()) == Some("release") {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build for the plugin");
-        assert!(status.success(), "building the plugin failed: {status}");
-        let path = profile_dir().join(test_host::paths::plugin_file_name());
-        assert!(path.is_file(), "plugin not found at {}", path.display());
-        path
+        test_host::paths::build_plugin(&["test-hooks"]).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
