@@ -63,7 +63,14 @@ const EXCERPT_CHARS: usize = 120;
 /// When the body is not JSON (an HTML error page, a truncated body) or is JSON
 /// without a list of rows, with a short excerpt of the body.
 pub(crate) fn parse_models(body: &[u8]) -> Result<Vec<ApiModel>, ParseError> {
-    let top: WireTop = serde_json::from_slice(body).map_err(|e| ParseError::NotJson {
+    // Validating UTF-8 once for the whole body lets serde_json skip it for
+    // each of the list's tens of thousands of strings (a tenth of the parse).
+    // An invalid body goes through from_slice for its usual error.
+    let top: Result<WireTop, _> = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    let top = top.map_err(|e| ParseError::NotJson {
         detail: e.to_string(),
         excerpt: excerpt(body),
     })?;
@@ -83,8 +90,15 @@ pub(super) fn parse_rows(rows: &[Value]) -> Vec<ApiModel> {
 }
 
 fn dedup(rows: impl Iterator<Item = ApiModel>) -> Vec<ApiModel> {
-    let mut seen = std::collections::HashSet::new();
-    rows.filter(|m| seen.insert(m.id.clone())).collect()
+    let rows: Vec<ApiModel> = rows.collect();
+    // Borrowed ids: a list of thousands of rows costs no copies of them.
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    let first: Vec<bool> = rows.iter().map(|m| seen.insert(m.id.as_str())).collect();
+    drop(seen);
+    rows.into_iter()
+        .zip(first)
+        .filter_map(|(row, first)| first.then_some(row))
+        .collect()
 }
 
 /// One row, or `None` when it has no usable id.
@@ -97,9 +111,8 @@ pub(super) fn parse_row(row: &Value) -> Option<ApiModel> {
 }
 
 fn from_wire(row: WireRow) -> Option<ApiModel> {
-    let id = row.id.0?;
-    let id = id.trim();
-    if !is_usable_id(id) {
+    let id = text(row.id.0)?;
+    if !is_usable_id(&id) {
         return None;
     }
     let input_modalities = row
@@ -120,7 +133,7 @@ fn from_wire(row: WireRow) -> Option<ApiModel> {
         .filter_map(|b| b.0.and_then(backend_from_wire))
         .collect();
     Some(ApiModel {
-        id: id.to_string(),
+        id,
         created: row.created.0.and_then(Num::as_u64),
         owned_by: text(row.owned_by.0),
         name: text(row.name.0),

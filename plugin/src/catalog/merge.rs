@@ -30,19 +30,22 @@ pub(crate) fn merge(api: Vec<ApiModel>, fetched_at: SystemTime) -> Catalog {
 
 /// Every API row plus every built-in model the rows lack.
 pub(super) fn build(api: Vec<ApiModel>, discovered_at: Option<SystemTime>) -> Catalog {
+    // parse_models already dedups; rows built elsewhere may not be. The ids
+    // are borrowed for the check, so thousands of rows cost no copies.
     let mut seen = HashSet::with_capacity(api.len());
-    let mut entries = Vec::with_capacity(api.len() + BUILTIN_MODELS.len());
-    for row in api {
-        // parse_models already dedups; rows built elsewhere may not be.
-        if seen.insert(row.id.clone()) {
+    let first: Vec<bool> = api.iter().map(|row| seen.insert(row.id.as_str())).collect();
+    let missing: Vec<&BuiltinModel> = BUILTIN_MODELS
+        .iter()
+        .filter(|b| !seen.contains(b.id))
+        .collect();
+    drop(seen);
+    let mut entries = Vec::with_capacity(api.len() + missing.len());
+    for (row, first) in api.into_iter().zip(first) {
+        if first {
             entries.push(from_row(row));
         }
     }
-    for builtin in BUILTIN_MODELS {
-        if !seen.contains(builtin.id) {
-            entries.push(from_builtin(builtin));
-        }
-    }
+    entries.extend(missing.into_iter().map(from_builtin));
     Catalog::from_entries(entries, discovered_at)
 }
 
@@ -66,17 +69,12 @@ fn from_builtin(b: &BuiltinModel) -> Entry {
     }
 }
 
-fn from_row(row: ApiModel) -> Entry {
+fn from_row(mut row: ApiModel) -> Entry {
     let builtin = super::builtin::find(&row.id);
     let name = names::base_name(Some(&row), builtin.map(|b| b.name), &row.id);
-    let usable: Vec<&ApiBackend> = row
-        .providers
-        .iter()
-        .filter(|b| b.status != "error")
-        .collect();
+    let usable = || row.providers.iter().filter(|b| b.status != "error");
 
-    let context_window = usable
-        .iter()
+    let context_window = usable()
         .filter_map(|b| b.context_length)
         .filter(|n| *n > 0)
         .min()
@@ -86,16 +84,16 @@ fn from_row(row: ApiModel) -> Entry {
     let max_tokens = builtin
         .map_or(DEFAULT_MAX_TOKENS, |b| b.max_tokens)
         .min(context_window);
-    let stated_tools: Vec<bool> = usable.iter().filter_map(|b| b.supports_tools).collect();
-    let supports_tools = if stated_tools.is_empty() {
+    let mut stated_tools = usable().filter_map(|b| b.supports_tools).peekable();
+    let supports_tools = if stated_tools.peek().is_none() {
         builtin.is_none_or(|b| b.supports_tools)
     } else {
-        stated_tools.iter().all(|t| *t)
+        stated_tools.all(|t| t)
     };
     let cost = cheapest_live(&row.providers).or(builtin.map(|b| b.cost));
     let input = row
         .input_modalities
-        .clone()
+        .take()
         .or_else(|| builtin.map(|b| b.input.iter().map(|s| (*s).to_string()).collect()))
         .unwrap_or_else(|| vec!["text".to_string()]);
     let reasoning = builtin.map_or_else(|| looks_like_reasoning(&row.id), |b| b.reasoning);
@@ -157,7 +155,13 @@ fn to_backend(b: ApiBackend) -> Backend {
 /// means reasoning text is not expected up front; it is still shown if sent.
 pub(super) fn looks_like_reasoning(id: &str) -> bool {
     const MARKERS: [&str; 6] = ["-r1", "reason", "think", "qwq", "gpt-oss", "magistral"];
-    let id = id.to_lowercase();
+    // ASCII folding is exact for ASCII ids and cheaper; otherwise Unicode
+    // folding, which can turn a non-ASCII letter into an ASCII one.
+    let id = if id.is_ascii() {
+        id.to_ascii_lowercase()
+    } else {
+        id.to_lowercase()
+    };
     MARKERS.iter().any(|m| id.contains(m))
 }
 

@@ -64,8 +64,13 @@ impl Catalog {
     }
 
     /// Builds the snapshot from merged entries (sorted here) and indexes them.
-    fn from_entries(mut entries: Vec<Entry>, discovered_at: Option<SystemTime>) -> Catalog {
-        entries.sort_by(|a, b| a.info.id.cmp(&b.info.id));
+    fn from_entries(entries: Vec<Entry>, discovered_at: Option<SystemTime>) -> Catalog {
+        // Sorting positions and moving each entry once beats sorting the
+        // entries themselves, which moves each (a few hundred bytes) log n times.
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| entries[a].info.id.cmp(&entries[b].info.id));
+        let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        let entries: Vec<Entry> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let mut by_id = HashMap::with_capacity(entries.len());
         let mut by_lower_id = HashMap::with_capacity(entries.len());
         for (i, entry) in entries.iter().enumerate() {
