@@ -2,9 +2,9 @@
 //! catalog before any request goes out.
 //!
 //! This sits on the hot path of every completion and is benchmarked across the
-//! ABI, so the success path is: at most one alias lookup, a parse that
-//! borrows the id, one hash lookup by id, and the clones the result needs. Everything slow
-//! (suggestions) happens only on the error path.
+//! ABI, so the success path is: at most one alias lookup, a parse that borrows
+//! the id, one hash lookup by id, and the clones the result needs. Everything
+//! slow (suggestions) happens only on the error path.
 
 use std::borrow::Cow;
 
