@@ -209,15 +209,7 @@ async fn panics_in_every_entry_point_become_errors_and_the_host_lives() {
 
     // Still alive, and a well-behaved provider from the same library works.
     let provider = common::provider(&common::settings(&router, state.path(), json!({})));
-    let ok = provider
-        .complete(ChatRequest::new(
-            "huggingface/Qwen/Qwen3-8B",
-            vec![Message::user("after")],
-        ))
-        .collect()
-        .await
-        .unwrap();
-    assert_eq!(ok.content, answer_for("after"));
+    common::assert_still_answers(&provider).await;
 }
 
 #[tokio::test]

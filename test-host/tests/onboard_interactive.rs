@@ -7,13 +7,12 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
 use std::process::Command;
 
 use rexpect::reader::Options;
 use rexpect::session::{PtySession, spawn_with_options};
 use serde_json::Value;
-use test_host::mock_router::{MockOptions, MockRouter};
+use test_host::mock_router::MockOptions;
 
 const KEY: &str = "hf_pty_onboarding_key_0123456789";
 const DOWN: &str = "\x1b[B";
@@ -23,37 +22,9 @@ const CTRL_C: &str = "\x03";
 /// Per-expectation limit; discovery against the mock takes well under 1 s.
 const TIMEOUT_MS: u64 = 30_000;
 
-struct World {
-    _rt: tokio::runtime::Runtime,
-    router: MockRouter,
-    dir: tempfile::TempDir,
-}
+use common::Home as World;
 
 impl World {
-    fn new() -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let router = rt
-            .block_on(MockRouter::start(MockOptions::default()))
-            .unwrap();
-        World {
-            _rt: rt,
-            router,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("openclaw.json")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
     /// `test-host onboard` in a 120x40 pseudo-terminal (a fresh pty has no
     /// size, which the prompt library cannot lay out in).
     fn onboard(&self, env: &[(&str, &str)]) -> PtySession {
@@ -103,7 +74,7 @@ fn finish(p: &mut PtySession) -> String {
 #[test]
 fn typed_token_filtered_choice_and_locked_note() {
     plugin_ready();
-    let w = World::new();
+    let w = World::new(MockOptions::default());
     let mut p = w.onboard(&[]);
     p.exp_string("Make calls to Inference Providers").unwrap();
     p.exp_string("Hugging Face token:").unwrap();
@@ -135,7 +106,7 @@ fn typed_token_filtered_choice_and_locked_note() {
 #[test]
 fn env_token_and_a_preferred_backend() {
     plugin_ready();
-    let w = World::new();
+    let w = World::new(MockOptions::default());
     let mut p = w.onboard(&[("HF_TOKEN", KEY)]);
     // The key is masked (only ASCII is compared: rexpect reads bytes as Latin-1).
     p.exp_string("Use existing Hugging Face token (from HF_TOKEN, hf_pt")
@@ -183,7 +154,7 @@ fn snapshot(w: &World) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn esc_at_the_dropdown_and_ctrl_c_at_the_token_leave_files_untouched() {
     plugin_ready();
-    let w = World::new();
+    let w = World::new(MockOptions::default());
     fs::write(
         w.config(),
         "// mine\n{ agents: { defaults: { model: 'huggingface/Qwen/Qwen3-8B' } } }\n",

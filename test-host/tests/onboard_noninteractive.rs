@@ -12,45 +12,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use test_host::config::atomic::StagedFile;
-use test_host::mock_router::{MockOptions, MockRouter};
+use test_host::mock_router::MockOptions;
 
 const KEY: &str = "hf_e2e_onboarding_key_0123456789";
 
-/// A mock router on its own runtime, and a temporary home for the files.
-struct World {
-    _rt: tokio::runtime::Runtime,
-    router: MockRouter,
-    dir: tempfile::TempDir,
+use common::Home as World;
+
+fn world() -> World {
+    World::new(MockOptions {
+        require_token: Some(KEY.into()),
+        ..MockOptions::default()
+    })
 }
 
 impl World {
-    fn new() -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let router = rt
-            .block_on(MockRouter::start(MockOptions {
-                require_token: Some(KEY.into()),
-                ..MockOptions::default()
-            }))
-            .unwrap();
-        World {
-            _rt: rt,
-            router,
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("openclaw.json")
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-
     fn store(&self) -> PathBuf {
         self.state().join("auth-profiles.json")
     }
@@ -166,7 +141,7 @@ fn names(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_fresh_directory_gets_config_secret_and_default_model() {
-    let w = World::new();
+    let w = world();
     let out = w.onboard(&["--huggingface-api-key", KEY]);
     out.ok();
     let config = json5_file(&w.config());
@@ -210,7 +185,7 @@ fn a_fresh_directory_gets_config_secret_and_default_model() {
 
 #[test]
 fn the_stored_key_reaches_the_plugin_for_chat() {
-    let w = World::new();
+    let w = world();
     w.onboard(&["--huggingface-api-key", KEY]).ok();
     // The mock answers 401 to any other token; none is in the environment.
     let out = run(w.command(&["chat", "--once", "hello", "--json"]));
@@ -225,7 +200,7 @@ fn the_stored_key_reaches_the_plugin_for_chat() {
 
 #[test]
 fn a_token_only_in_the_state_dir_dotenv_is_used() {
-    let w = World::new();
+    let w = world();
     fs::create_dir_all(w.state()).unwrap();
     fs::write(
         w.state().join(".env"),
@@ -238,7 +213,7 @@ fn a_token_only_in_the_state_dir_dotenv_is_used() {
 
 #[test]
 fn the_key_comes_from_hf_token_and_is_required() {
-    let w = World::new();
+    let w = world();
     let out = w.onboard(&[]);
     assert_eq!(out.code, Some(2));
     assert!(
@@ -257,7 +232,7 @@ fn the_key_comes_from_hf_token_and_is_required() {
 
 #[test]
 fn a_second_run_leaves_every_file_byte_identical() {
-    let w = World::new();
+    let w = world();
     w.onboard(&["--huggingface-api-key", KEY]).ok();
     let config = fs::read(w.config()).unwrap();
     let store = fs::read(w.store()).unwrap();
@@ -288,7 +263,7 @@ const USER_CONFIG: &str = r#"// My gateway config: keep this comment.
 
 #[test]
 fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
-    let w = World::new();
+    let w = world();
     fs::write(w.config(), USER_CONFIG).unwrap();
     fs::set_permissions(w.config(), fs::Permissions::from_mode(0o640)).unwrap();
     let out = w.onboard(&["--huggingface-api-key", KEY]);
@@ -341,7 +316,7 @@ fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
 
 #[test]
 fn a_string_model_becomes_primary_and_model_flag_is_checked() {
-    let w = World::new();
+    let w = world();
     fs::write(
         w.config(),
         "{agents: {defaults: {model: 'huggingface/Qwen/Qwen3-8B'}}}\n",
@@ -383,7 +358,7 @@ fn a_string_model_becomes_primary_and_model_flag_is_checked() {
 
 #[test]
 fn a_corrupt_config_names_file_and_position_and_is_not_overwritten() {
-    let w = World::new();
+    let w = world();
     let corrupt = "{\n  agents: {\n    defaults: { model: 'x' \n  oops\n}\n";
     fs::write(w.config(), corrupt).unwrap();
     let out = w.onboard(&["--huggingface-api-key", KEY]);
@@ -415,7 +390,7 @@ fn a_corrupt_config_names_file_and_position_and_is_not_overwritten() {
 
 #[test]
 fn unsupported_modes_and_auth_choices_are_refused() {
-    let w = World::new();
+    let w = world();
     let out = run(w.command(&[
         "onboard",
         "--non-interactive",
@@ -440,7 +415,7 @@ fn unsupported_modes_and_auth_choices_are_refused() {
 
 #[test]
 fn a_second_onboarding_waits_for_the_lock() {
-    let w = World::new();
+    let w = world();
     let lock = test_host::config::lock::FileLock::acquire(&w.config(), Duration::ZERO).unwrap();
     let mut child = w
         .onboard_cmd(&["--huggingface-api-key", KEY])

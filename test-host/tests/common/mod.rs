@@ -65,6 +65,55 @@ fn merge(base: &mut Value, extra: Value) {
     }
 }
 
+/// A mock router on its own runtime, and a temporary home for the files a
+/// `test-host` run writes (config, state); for tests that drive the CLI.
+pub struct Home {
+    _rt: tokio::runtime::Runtime,
+    pub router: MockRouter,
+    pub dir: tempfile::TempDir,
+}
+
+impl Home {
+    pub fn new(options: MockOptions) -> Home {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let router = rt.block_on(MockRouter::start(options)).unwrap();
+        Home {
+            _rt: rt,
+            router,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("openclaw.json")
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+}
+
+/// Asserts that `provider` still answers a plain chat correctly: what a
+/// fault test checks once the fault has passed.
+pub async fn assert_still_answers(provider: &Provider) {
+    let ok = provider
+        .complete(host_sdk::ChatRequest::new(
+            "huggingface/Qwen/Qwen3-8B",
+            vec![host_sdk::Message::user("after")],
+        ))
+        .collect()
+        .await
+        .expect("a plain chat after the fault");
+    assert_eq!(
+        ok.content,
+        test_host::mock_router::scenario::answer_for("after")
+    );
+}
+
 /// A provider from the loaded plugin.
 pub fn provider(settings: &Value) -> Provider {
     plugin()
