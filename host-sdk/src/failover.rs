@@ -1,19 +1,23 @@
 //! Failover across a chain of models: the requested one, then the configured
 //! fallbacks.
 //!
-//! The chain advances only on errors another model may not have (auth,
-//! billing, rate limits and overload after the plugin's own retries,
-//! timeouts, network failures, an unknown or unsupported model), and only
-//! before any output reached the caller: once text has streamed, an error
-//! ends the turn. Cancellation and invalid requests never advance.
+//! The chain advances only on errors another model may not have
+//! ([`ErrorKind::advances_failover`]: auth, billing, rate limits and overload
+//! after the plugin's own retries, timeouts, network failures, an unknown or
+//! unsupported model), and only before any output reached the caller: once
+//! text has streamed, an error ends the turn. Cancellation and invalid
+//! requests never advance.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::chat::{ChatEvent, ChatRequest};
-use crate::error::{ErrorKind, ProviderError};
-use crate::provider::{ChatStream, Provider};
+#[cfg(doc)]
+use provider_abi::ErrorKind;
+use provider_abi::{ChatEvent, ChatRequest, ProviderError};
+
+use crate::provider::Provider;
 use crate::response::ChatResponse;
+use crate::stream::ChatStream;
 
 /// One failed attempt: a retry inside the plugin, or a model that failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,22 +26,6 @@ pub struct Attempt {
     pub model: String,
     /// Why it failed.
     pub error: ProviderError,
-}
-
-/// Whether an error of `kind` lets the chain move on to the next model.
-pub fn advances_failover(kind: ErrorKind) -> bool {
-    matches!(
-        kind,
-        ErrorKind::Auth
-            | ErrorKind::Permission
-            | ErrorKind::Billing
-            | ErrorKind::RateLimited
-            | ErrorKind::Unavailable
-            | ErrorKind::Timeout
-            | ErrorKind::Network
-            | ErrorKind::ModelNotFound
-            | ErrorKind::ModelUnsupported
-    )
 }
 
 /// The requested model followed by the fallbacks, duplicates removed (refs are
@@ -79,17 +67,11 @@ impl std::fmt::Debug for FailoverStream {
     }
 }
 
-impl Provider {
-    /// Like [`Provider::complete`], failing over to `fallbacks` (in order,
-    /// duplicates removed) as the module docs describe.
-    pub fn complete_with_failover(
-        &self,
-        request: ChatRequest,
-        fallbacks: &[String],
-    ) -> FailoverStream {
+impl FailoverStream {
+    pub(crate) fn new(provider: Provider, request: ChatRequest, chain: Vec<String>) -> Self {
         FailoverStream {
-            chain: failover_chain(&request.model, fallbacks),
-            provider: self.clone(),
+            chain,
+            provider,
             request,
             index: 0,
             current: None,
@@ -99,9 +81,7 @@ impl Provider {
             attempts: Vec::new(),
         }
     }
-}
 
-impl FailoverStream {
     /// Every failed attempt so far, in order.
     pub fn attempts(&self) -> &[Attempt] {
         &self.attempts
@@ -149,7 +129,7 @@ impl FailoverStream {
         });
         self.current = None;
         let can_advance = !self.output_started
-            && advances_failover(error.kind)
+            && error.kind.advances_failover()
             && self.index + 1 < self.chain.len();
         if can_advance {
             self.index += 1;
@@ -252,26 +232,5 @@ mod tests {
             ],
         );
         assert_eq!(chain, vec!["huggingface/a/b", "huggingface/c/d"]);
-    }
-
-    #[test]
-    fn advances_only_on_errors_another_model_may_not_have() {
-        for kind in [
-            ErrorKind::Cancelled,
-            ErrorKind::InvalidRequest,
-            ErrorKind::PluginPanicked,
-            ErrorKind::Internal,
-        ] {
-            assert!(!advances_failover(kind), "{kind}");
-        }
-        for kind in [
-            ErrorKind::Billing,
-            ErrorKind::RateLimited,
-            ErrorKind::Unavailable,
-            ErrorKind::ModelUnsupported,
-            ErrorKind::Timeout,
-        ] {
-            assert!(advances_failover(kind), "{kind}");
-        }
     }
 }

@@ -1,21 +1,22 @@
 //! # host-sdk: load, call and hot-swap provider plugins
 //!
-//! A provider is a shared library (a `cdylib`) that exports a stable-ABI
-//! interface: discover models, resolve a model ref, complete a chat. This crate
-//! is both that contract ([`abi`]) and the toolkit a host uses to load such a
-//! library safely and call it with ordinary Rust types.
+//! A provider is a shared library (a `cdylib`) that exports the stable-ABI
+//! interface of the `provider-abi` crate: discover models, resolve a model
+//! ref, complete a chat. This crate is the toolkit a host uses to load such a
+//! library safely and call it with ordinary Rust types; it never shows the
+//! ABI types, and a host needs no other dependency (the contract's idiomatic
+//! types are re-exported here).
 //!
 //! ## Layout
-//! - [`abi`]: the contract itself, everything that crosses the boundary.
-//!   Plugin authors implement it; hosts never need to touch it.
 //! - [`Plugin`]: a loaded library (see [`Plugin::load`] and [`LoadError`]).
-//! - [`Provider`]: discover, resolve and complete, with [`ChatStream`] as an
-//!   async `Stream` of [`ChatEvent`]s or a blocking iterator;
-//!   [`Provider::complete_with_failover`] walks a [`failover_chain`].
+//! - [`Provider`]: created from a plugin with [`Provider::new`]; discover,
+//!   resolve and complete, with [`ChatStream`] as an async `Stream` of
+//!   [`ChatEvent`]s or a blocking iterator. [`Provider::complete_with_failover`]
+//!   walks a [`failover_chain`].
 //! - [`ProviderSlot`]: hot swap — replace the plugin version under load.
-//! - [`ModelRef`]: parse and print `huggingface/<org>/<model>[:suffix]`
-//!   ([`ModelRefStr`] parses without allocating).
 //! - [`ChatResponse`]: a stream folded into one answer.
+//! - The plugin's log records reach this process's `tracing` subscriber with
+//!   their own level and target (see [`HostContext::forward_logs`]).
 //!
 //! ## Loading a provider
 //! [`Plugin::load`] copies the file to a content-addressed path and maps it;
@@ -24,11 +25,12 @@
 //! mismatch). A library is never unloaded (see [`Plugin`]).
 //!
 //! ```no_run
-//! use host_sdk::{ChatRequest, HostContext, Message, Plugin};
+//! use host_sdk::{ChatRequest, HostContext, Message, Plugin, Provider};
 //!
 //! let plugin = Plugin::load("target/debug/libhuggingface_provider.so")?;
 //! println!("{} {}", plugin.info().provider_id, plugin.info().interface_version);
-//! let provider = plugin.new_provider(
+//! let provider = Provider::new(
+//!     &plugin,
 //!     HostContext::new("my-host", "1.0"),
 //!     &serde_json::json!({ "baseUrl": "http://127.0.0.1:8080/v1" }),
 //! )?;
@@ -40,20 +42,6 @@
 //! ))?;
 //! println!("{} models; {}", models.len(), answer.content);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! Model refs are parsed the same way on both sides of the boundary:
-//!
-//! ```
-//! use host_sdk::{ModelRef, RouteSuffix};
-//!
-//! let r = ModelRef::parse("huggingface/deepseek-ai/DeepSeek-R1:cheapest")?;
-//! assert_eq!(r.id, "deepseek-ai/DeepSeek-R1");
-//! assert_eq!(r.suffix, Some(RouteSuffix::Cheapest));
-//! assert_eq!(r.router_model(), "deepseek-ai/DeepSeek-R1:cheapest");
-//! assert_eq!(r.to_string(), "huggingface/deepseek-ai/DeepSeek-R1:cheapest");
-//! assert!(ModelRef::parse("huggingface/").is_err());
-//! # Ok::<(), host_sdk::ModelRefError>(())
 //! ```
 //!
 //! ## Streaming
@@ -108,15 +96,15 @@
 //! Failover tries the requested model, then the fallbacks, without duplicates:
 //!
 //! ```
-//! use host_sdk::{ErrorKind, advances_failover, failover_chain};
+//! use host_sdk::{ErrorKind, failover_chain};
 //!
 //! let chain = failover_chain(
 //!     "huggingface/a/b",
 //!     &["huggingface/c/d".into(), " huggingface/a/b ".into()],
 //! );
 //! assert_eq!(chain, ["huggingface/a/b", "huggingface/c/d"]);
-//! assert!(advances_failover(ErrorKind::RateLimited));
-//! assert!(!advances_failover(ErrorKind::Cancelled));
+//! assert!(ErrorKind::RateLimited.advances_failover());
+//! assert!(!ErrorKind::Cancelled.advances_failover());
 //! ```
 //!
 //! ## Hot swap
@@ -159,44 +147,42 @@
 //! down only when the last version using it retires.
 //!
 //! ## Versioning rules
-//! The interface version is this crate's package version ([`abi::INTERFACE_VERSION`]),
-//! `1.x`. Within 1.x the contract is append-only: root-module fields after
-//! the last prefix field, trait methods (with a default body) after the last
-//! prefix method, variants at the end of the non-exhaustive enums.
+//! The interface version is `provider-abi`'s [`INTERFACE_VERSION`], a constant
+//! set by hand that changes only when the ABI changes; this crate's own
+//! version is independent of it, so a host-sdk release that only changes the
+//! toolkit keeps loading the same plugins. Within one major version the
+//! contract is append-only (root-module fields, trait methods with a default
+//! body, enum variants at the end).
 //!
 //! | host interface | plugin interface | result |
 //! |---|---|---|
-//! | 1.x | 1.x (same) | loads |
-//! | 1.x | 1.y, y > x (newer) | loads; new events arrive as [`ChatEvent::Unknown`], new error kinds as [`ErrorKind::Unknown`], new fields are ignored |
-//! | 1.y | 1.x, x < y (older) | refused: [`LoadError::IncompatibleVersion`] naming both versions — rebuild the plugin |
+//! | x.y | x.y (same) | loads |
+//! | x.y | x.z, z > y (newer) | loads; new events arrive as [`ChatEvent::Unknown`], new error kinds as [`ErrorKind::Unknown`], new fields are ignored |
+//! | x.z | x.y, y < z (older) | refused: [`LoadError::IncompatibleVersion`] naming both versions — rebuild the plugin |
 //! | any | another major | refused: [`LoadError::IncompatibleVersion`] |
 //! | any | same version, different layout | refused: [`LoadError::LayoutMismatch`] with the first few mismatches |
 //!
-//! So a plugin must be built against a host-sdk at least as new as the host's.
+//! So a plugin must be built against an interface at least as new as the
+//! host's.
 #![deny(missing_docs)]
 
-pub mod abi;
-mod chat;
-mod error;
 mod failover;
 mod loader;
 mod log_bridge;
-mod model;
-mod model_ref;
 mod plugin;
 mod provider;
 mod response;
 mod slot;
+mod stream;
 
-pub use chat::{
-    ChatEvent, ChatRequest, ContentPart, Message, Role, ToolCall, ToolCallDelta, Usage,
-};
-pub use error::{ErrorKind, ProviderError};
-pub use failover::{Attempt, FailoverStream, advances_failover, failover_chain};
+pub use failover::{Attempt, FailoverStream, failover_chain};
 pub use loader::LoadError;
-pub use model::{Backend, Cost, ModelInfo, ModelSource, RefreshReport, ResolvedModel};
-pub use model_ref::{ModelRef, ModelRefError, ModelRefStr, PROVIDER_ID, RouteSuffix};
-pub use plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
-pub use provider::{ChatStream, Provider};
+pub use plugin::Plugin;
+pub use provider::{HostContext, Provider};
+pub use provider_abi::{
+    Backend, ChatEvent, ChatRequest, ContentPart, Cost, ErrorKind, INTERFACE_VERSION, Message,
+    ModelInfo, ModelSource, PluginInfo, ProviderError, RefreshReport, ResolvedModel, Role,
+    ShutdownReport, ToolCall, ToolCallDelta, Usage,
+};
 pub use response::{ChatResponse, Retry};
 pub use slot::{ProviderLease, ProviderSlot, SwapError, SwapReport, VersionState, VersionStatus};

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use abi_stable::library::{LibraryError, lib_header_from_path};
 use abi_stable::sabi_types::VersionNumber;
 
-use crate::abi::{INTERFACE_VERSION, ProviderModule_Ref};
+use provider_abi::abi::{INTERFACE_VERSION, ProviderModule_Ref};
 
 /// Why a plugin file could not be loaded. Its `Display` is one short line
 /// naming the file and what to do.
@@ -21,7 +21,7 @@ use crate::abi::{INTERFACE_VERSION, ProviderModule_Ref};
 #[non_exhaustive]
 pub enum LoadError {
     /// There is no file at the path.
-    #[error("{}: no such plugin file; build it with `cargo build -p huggingface-provider` or pass --plugin PATH", path.display())]
+    #[error("{}: no such plugin file", path.display())]
     Missing {
         /// The path given.
         path: PathBuf,

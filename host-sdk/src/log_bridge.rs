@@ -20,7 +20,7 @@ use tracing_core::metadata::Kind;
 use tracing_core::subscriber::Interest;
 use tracing_core::{Event, Level, Metadata, dispatcher};
 
-use crate::abi::{LogLevel, LogSink};
+use provider_abi::abi::{LogLevel, LogSink};
 
 const MAX_CALLSITES: usize = 512;
 const FALLBACK_TARGET: &str = "provider_plugin";

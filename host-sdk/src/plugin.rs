@@ -1,76 +1,13 @@
-//! A loaded plugin library and the providers it creates.
+//! A loaded plugin library.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RNone, RSome};
+use provider_abi::abi::ProviderModule_Ref;
+use provider_abi::{PluginInfo, ShutdownReport};
 
-use crate::abi::{AbiHostContext, LogSink_TO, ProviderModule_Ref};
-use crate::error::ProviderError;
 use crate::loader::{self, LoadError};
-use crate::log_bridge::TracingLogSink;
-use crate::provider::Provider;
-
-/// Who the plugin is, as it reports itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PluginInfo {
-    /// The provider id used in model refs, e.g. `huggingface`.
-    pub provider_id: String,
-    /// The plugin's own version.
-    pub plugin_version: String,
-    /// The interface version it was built against.
-    pub interface_version: String,
-    /// Build description (profile, features).
-    pub build: String,
-}
-
-/// The outcome of [`Plugin::shutdown`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShutdownReport {
-    /// Whether every task and thread stopped in time.
-    pub clean: bool,
-    /// What happened.
-    pub message: String,
-}
-
-/// What the host tells a provider about itself.
-#[derive(Debug, Clone)]
-pub struct HostContext {
-    /// The host program's name.
-    pub name: String,
-    /// The host program's version.
-    pub version: String,
-    /// Forward the plugin's log records into this process's `tracing`
-    /// subscriber (with their own level and target). On by default.
-    pub forward_logs: bool,
-}
-
-impl HostContext {
-    /// A context for host `name` at `version`, forwarding logs.
-    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
-        HostContext {
-            name: name.into(),
-            version: version.into(),
-            forward_logs: true,
-        }
-    }
-
-    fn into_abi(self) -> AbiHostContext {
-        AbiHostContext {
-            host_name: self.name.into(),
-            #[cfg(feature = "layout-break")]
-            layout_break: 0,
-            host_version: self.version.into(),
-            log: if self.forward_logs {
-                RSome(LogSink_TO::from_value(TracingLogSink, TD_Opaque))
-            } else {
-                RNone
-            },
-        }
-    }
-}
 
 /// A provider plugin loaded into this process.
 ///
@@ -111,13 +48,7 @@ impl Plugin {
     pub fn load(path: impl AsRef<Path>) -> Result<Plugin, LoadError> {
         let path = path.as_ref();
         let loaded = loader::load(path)?;
-        let raw = (loaded.module.plugin_info())();
-        let info = PluginInfo {
-            provider_id: raw.provider_id.into(),
-            plugin_version: raw.plugin_version.into(),
-            interface_version: raw.interface_version.into(),
-            build: raw.build.into(),
-        };
+        let info = PluginInfo::from((loaded.module.plugin_info())());
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 module: loaded.module,
@@ -143,32 +74,15 @@ impl Plugin {
         &self.inner.mapped_path
     }
 
-    /// Creates a provider with `settings` (a JSON object; see the plugin's
-    /// documentation for its keys).
-    ///
-    /// # Errors
-    /// `InvalidRequest` naming the bad key when the settings are wrong;
-    /// `PluginPanicked` if the plugin panicked (the host is unaffected).
-    pub fn new_provider(
-        &self,
-        host: HostContext,
-        settings: &serde_json::Value,
-    ) -> Result<Provider, ProviderError> {
-        let json = settings.to_string();
-        let api = (self.inner.module.new_provider())(host.into_abi(), json.as_str().into())
-            .into_result()
-            .map_err(ProviderError::from)?;
-        Ok(Provider::new(api, self.clone()))
-    }
-
     /// Stops the plugin's background tasks and runtime, waiting at most
     /// `timeout`. Providers created from it answer errors afterwards.
     pub fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        let report = (self.inner.module.shutdown())(ms);
-        ShutdownReport {
-            clean: report.clean,
-            message: report.message.into(),
-        }
+        ShutdownReport::from((self.inner.module.shutdown())(ms))
+    }
+
+    /// The root module, for creating providers ([`crate::Provider::new`]).
+    pub(crate) fn module(&self) -> ProviderModule_Ref {
+        self.inner.module
     }
 }

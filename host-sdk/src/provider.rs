@@ -1,23 +1,58 @@
 //! The idiomatic provider API hosts call.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{ROption, RSome};
+use abi_stable::std_types::{RNone, RSome};
+use provider_abi::abi::{AbiChatRequest, AbiHostContext, EventSink_TO, LogSink_TO, ProviderBox};
+use provider_abi::{
+    ChatRequest, ErrorKind, ModelInfo, ProviderError, RefreshReport, ResolvedModel,
+};
 use tokio::sync::mpsc;
 
-use crate::abi::{
-    AbiChatEvent_NE, AbiChatRequest, AbiError, CompletionHandleBox, EventSink, EventSink_TO,
-    ProviderBox,
-};
-use crate::chat::{ChatEvent, ChatRequest};
-use crate::error::{ErrorKind, ProviderError};
-use crate::model::{ModelInfo, RefreshReport, ResolvedModel};
+use crate::failover::{FailoverStream, failover_chain};
+use crate::log_bridge::TracingLogSink;
 use crate::plugin::Plugin;
 use crate::response::ChatResponse;
+use crate::stream::{ChannelSink, ChatStream, InFlight};
+
+/// What the host tells a provider about itself.
+#[derive(Debug, Clone)]
+pub struct HostContext {
+    /// The host program's name.
+    pub name: String,
+    /// The host program's version.
+    pub version: String,
+    /// Forward the plugin's log records into this process's `tracing`
+    /// subscriber (with their own level and target). On by default.
+    pub forward_logs: bool,
+}
+
+impl HostContext {
+    /// A context for host `name` at `version`, forwarding logs.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        HostContext {
+            name: name.into(),
+            version: version.into(),
+            forward_logs: true,
+        }
+    }
+
+    fn into_abi(self) -> AbiHostContext {
+        AbiHostContext {
+            host_name: self.name.into(),
+            #[cfg(feature = "layout-break")]
+            layout_break: 0,
+            host_version: self.version.into(),
+            log: if self.forward_logs {
+                RSome(LogSink_TO::from_value(TracingLogSink, TD_Opaque))
+            } else {
+                RNone
+            },
+        }
+    }
+}
 
 /// A provider created by a [`Plugin`]. Cheap to clone; safe to use from any
 /// thread and from inside any async runtime.
@@ -37,12 +72,26 @@ impl std::fmt::Debug for Provider {
 }
 
 impl Provider {
-    pub(crate) fn new(api: ProviderBox, plugin: Plugin) -> Self {
-        Provider {
+    /// Creates a provider from `plugin` with `settings` (a JSON object; see
+    /// the plugin's documentation for its keys).
+    ///
+    /// # Errors
+    /// `InvalidRequest` naming the bad key when the settings are wrong;
+    /// `PluginPanicked` if the plugin panicked (the host is unaffected).
+    pub fn new(
+        plugin: &Plugin,
+        host: HostContext,
+        settings: &serde_json::Value,
+    ) -> Result<Provider, ProviderError> {
+        let json = settings.to_string();
+        let api = (plugin.module().new_provider())(host.into_abi(), json.as_str().into())
+            .into_result()
+            .map_err(ProviderError::from)?;
+        Ok(Provider {
             api: Arc::new(api),
-            plugin,
+            plugin: plugin.clone(),
             in_flight: Arc::new(AtomicUsize::new(0)),
-        }
+        })
     }
 
     /// How many completions started on this provider (or its clones) have not
@@ -74,7 +123,7 @@ impl Provider {
             .map_err(ProviderError::from)
     }
 
-    /// Resolves a model ref (`huggingface/<id>[:suffix]`, a bare id, or an alias).
+    /// Resolves a model ref (`<provider>/<id>[:suffix]`, a bare id, or an alias).
     ///
     /// # Errors
     /// `ModelNotFound` (with close matches in the message) or `InvalidRequest`
@@ -135,12 +184,19 @@ impl Provider {
         let (tx, rx) = mpsc::unbounded_channel();
         let sink = EventSink_TO::from_value(ChannelSink { tx }, TD_Opaque);
         let handle = self.api.complete(AbiChatRequest::from(request), sink);
-        ChatStream {
-            rx,
-            handle: Some(Box::new(handle)),
-            finished: false,
-            in_flight: Some(in_flight),
-        }
+        ChatStream::new(rx, handle, in_flight)
+    }
+
+    /// Like [`Provider::complete`], failing over to `fallbacks` (in order,
+    /// duplicates removed) on errors another model may not have, before any
+    /// output (see [`FailoverStream`]).
+    pub fn complete_with_failover(
+        &self,
+        request: ChatRequest,
+        fallbacks: &[String],
+    ) -> FailoverStream {
+        let chain = failover_chain(&request.model, fallbacks);
+        FailoverStream::new(self.clone(), request, chain)
     }
 
     /// Runs a completion to its end on the calling thread.
@@ -157,162 +213,5 @@ impl Provider {
             response.apply(&item?);
         }
         Ok(response)
-    }
-}
-
-/// What travels from the plugin's threads to the stream.
-enum Message {
-    Event(ChatEvent),
-    Finished(Option<ProviderError>),
-}
-
-/// The host's sink: it converts on the plugin thread and hands over through
-/// an unbounded channel, because a sink must never block a plugin runtime
-/// thread; a completion's size bounds what can queue up.
-struct ChannelSink {
-    tx: mpsc::UnboundedSender<Message>,
-}
-
-impl EventSink for ChannelSink {
-    fn event(&self, event: AbiChatEvent_NE) -> bool {
-        self.tx.send(Message::Event(event.into())).is_ok()
-    }
-
-    fn finish(&self, error: ROption<AbiError>) {
-        let error = match error {
-            RSome(e) => Some(ProviderError::from(e)),
-            _ => None,
-        };
-        let _ = self.tx.send(Message::Finished(error));
-    }
-}
-
-/// The events of one completion: `Ok` events, then either the end of the
-/// stream or one `Err`.
-pub struct ChatStream {
-    rx: mpsc::UnboundedReceiver<Message>,
-    // Boxed so the stream is `Unpin` (the trait object itself is not).
-    handle: Option<Box<CompletionHandleBox>>,
-    finished: bool,
-    in_flight: Option<InFlight>,
-}
-
-/// Counts a completion as in flight until the stream finishes or is dropped.
-struct InFlight(Arc<AtomicUsize>);
-
-impl InFlight {
-    fn enter(counter: &Arc<AtomicUsize>) -> InFlight {
-        counter.fetch_add(1, Ordering::AcqRel);
-        InFlight(Arc::clone(counter))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl std::fmt::Debug for ChatStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatStream")
-            .field("finished", &self.finished)
-            .finish()
-    }
-}
-
-impl ChatStream {
-    /// Asks the plugin to stop; the stream then ends with a `Cancelled` error
-    /// (unless it had already finished).
-    pub fn cancel(&self) {
-        if let Some(handle) = &self.handle {
-            handle.cancel();
-        }
-    }
-
-    fn on_message(&mut self, message: Option<Message>) -> Option<Result<ChatEvent, ProviderError>> {
-        if self.finished {
-            return None;
-        }
-        match message {
-            Some(Message::Event(event)) => Some(Ok(event)),
-            Some(Message::Finished(None)) => {
-                self.finish();
-                None
-            }
-            Some(Message::Finished(Some(error))) => {
-                self.finish();
-                Some(Err(error))
-            }
-            None => {
-                self.finish();
-                Some(Err(ProviderError::new(
-                    ErrorKind::Internal,
-                    "the plugin ended the stream without finishing it (was it shut down?)",
-                )))
-            }
-        }
-    }
-
-    fn finish(&mut self) {
-        self.finished = true;
-        self.handle = None;
-        self.in_flight = None;
-    }
-
-    /// The next item, waiting on the calling thread. Must not be called from
-    /// inside an async runtime.
-    pub fn blocking_next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
-        if self.finished {
-            return None;
-        }
-        let message = self.rx.blocking_recv();
-        self.on_message(message)
-    }
-
-    /// The next item: an event, the error that ended the stream, or `None` at its end.
-    pub async fn next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
-        std::future::poll_fn(|cx| self.poll_item(cx)).await
-    }
-
-    /// Reads the stream to its end and folds it into one answer.
-    ///
-    /// # Errors
-    /// The error that ended the stream.
-    pub async fn collect(mut self) -> Result<ChatResponse, ProviderError> {
-        let mut response = ChatResponse::default();
-        while let Some(item) = self.next().await {
-            response.apply(&item?);
-        }
-        Ok(response)
-    }
-
-    pub(crate) fn poll_item(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
-        if self.finished {
-            return Poll::Ready(None);
-        }
-        match self.rx.poll_recv(cx) {
-            Poll::Ready(message) => Poll::Ready(self.on_message(message)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl futures_core::Stream for ChatStream {
-    type Item = Result<ChatEvent, ProviderError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_item(cx)
-    }
-}
-
-impl Drop for ChatStream {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.cancel();
-        }
     }
 }

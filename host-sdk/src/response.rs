@@ -1,7 +1,6 @@
 //! Folding a completion's events into one answer.
 
-use crate::chat::{ChatEvent, ToolCall, Usage};
-use crate::error::ProviderError;
+use provider_abi::{ChatEvent, ProviderError, ToolCall, Usage};
 
 /// A retry the plugin made before any output (from [`ChatEvent::Retrying`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +79,9 @@ impl ChatResponse {
             }),
             ChatEvent::Done { finish_reason } => self.finish_reason = Some(finish_reason.clone()),
             ChatEvent::Unknown(description) => self.unknown_events.push(description.clone()),
+            // A variant from a newer provider-abi than this host-sdk was
+            // written for: kept like an unknown ABI event.
+            other => self.unknown_events.push(format!("{other:?}")),
         }
     }
 }
@@ -87,7 +89,7 @@ impl ChatResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::ToolCallDelta;
+    use provider_abi::ToolCallDelta;
 
     #[test]
     fn assembles_tool_calls_by_index() {

@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::chat::ChatRequest;
-use crate::error::{ErrorKind, ProviderError};
+use provider_abi::{ChatRequest, ErrorKind, PluginInfo, ProviderError, ShutdownReport};
+
 use crate::loader::LoadError;
-use crate::plugin::{HostContext, Plugin, PluginInfo, ShutdownReport};
-use crate::provider::{ChatStream, Provider};
+use crate::plugin::Plugin;
+use crate::provider::{HostContext, Provider};
+use crate::stream::ChatStream;
 
 /// How long a retired version's `shutdown` may take to stop its threads.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -284,7 +285,7 @@ impl ProviderSlot {
         host: HostContext,
         settings: serde_json::Value,
     ) -> Result<ProviderSlot, ProviderError> {
-        let provider = plugin.new_provider(host.clone(), &settings)?;
+        let provider = Provider::new(&plugin, host.clone(), &settings)?;
         Ok(Self::with_provider(provider, host, settings))
     }
 
@@ -441,7 +442,7 @@ impl ProviderSlot {
         }
         let provider = {
             let mut libraries = LIBRARIES.lock();
-            let provider = plugin.new_provider(self.inner.host.clone(), &self.inner.settings)?;
+            let provider = Provider::new(&plugin, self.inner.host.clone(), &self.inner.settings)?;
             *libraries
                 .entry(plugin.mapped_path().to_path_buf())
                 .or_default() += 1;

@@ -15,13 +15,13 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use host_sdk::{HostContext, Plugin, Provider};
 use huggingface_provider::bench_support::{BenchCatalog, decode_sse, parse_and_merge, parse_only};
-use test_host::mock_router::{MockOptions, MockRouter};
+use testkit::mock_router::{MockOptions, MockRouter};
 
 const REF: &str = "huggingface/deepseek-ai/DeepSeek-R1:cheapest";
 const TOKEN: &str = "hf_bench_not_a_real_token";
 
 fn parse_merge(c: &mut Criterion) {
-    let body = test_host::mock_router::models_list_json(5_000, 7);
+    let body = testkit::mock_router::models_list_json(5_000, 7);
     let mut group = c.benchmark_group("catalog");
     group.throughput(criterion::Throughput::Bytes(body.len() as u64));
     group.bench_function("parse+merge 5000 models", |b| {
@@ -53,7 +53,7 @@ impl Loaded {
         let router = rt
             .block_on(MockRouter::start(options.clone()))
             .expect("mock router");
-        let path = test_host::paths::build_plugin(&[]).expect("build the plugin");
+        let path = testkit::cdylib::plugin_path().expect("the plugin cdylib");
         let plugin = Plugin::load(&path).expect("load the plugin");
         Loaded {
             plugin,
@@ -65,7 +65,7 @@ impl Loaded {
 
     /// The router's `GET /v1/models` body, for the rlib side.
     fn list(&self) -> bytes::Bytes {
-        test_host::mock_router::models_list_json(self.options.model_count, self.options.seed)
+        testkit::mock_router::models_list_json(self.options.model_count, self.options.seed)
     }
 
     /// A provider that has fetched the router's list, or (without discovery)
@@ -76,9 +76,7 @@ impl Loaded {
             "apiKey": TOKEN,
             "discovery": { "enabled": discovery },
         });
-        let provider = self
-            .plugin
-            .new_provider(HostContext::new("bench", "0"), &settings)
+        let provider = Provider::new(&self.plugin, HostContext::new("bench", "0"), &settings)
             .expect("provider");
         if discovery {
             provider

@@ -1,7 +1,7 @@
 //! Entry points for this crate's criterion benchmarks, which can only reach
 //! public items. Hidden from the docs: not an API, no stability promise.
 
-use host_sdk::ProviderError;
+use provider_abi::ProviderError;
 
 use crate::catalog::{Aliases, Catalog, merge, parse_models};
 use crate::chat::EventStream;
@@ -75,9 +75,9 @@ impl BenchCatalog {
     ///
     /// # Errors
     /// The resolve error.
-    pub fn resolve(&self, model_ref: &str) -> Result<host_sdk::ResolvedModel, ProviderError> {
+    pub fn resolve(&self, model_ref: &str) -> Result<provider_abi::ResolvedModel, ProviderError> {
         let r = self.catalog.resolve_ref(model_ref, &self.aliases)?;
-        Ok(host_sdk::ResolvedModel {
+        Ok(provider_abi::ResolvedModel {
             model_ref: r.model_ref,
             router_model: r.router_model,
             suffix: r.suffix,

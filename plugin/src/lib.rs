@@ -1,128 +1,67 @@
 //! The Hugging Face Inference Providers router as a provider plugin.
 //!
-//! This file is the FFI edge only: it exports the root module and wraps every
-//! entry point so that a panic becomes an error value. The provider itself is
-//! in `provider`, its business logic in `catalog` and `chat`.
-
-// `#[export_root_module]` and `#[sabi_extern_fn]` expand to `unsafe` code and
-// to `extern "C"` fns returning `RResult<_, AbiError>` (which contains a
-// non-exhaustive enum rustc cannot prove FFI-safe; abi_stable checks its
-// layout at load time). Allowed here, at the edge, only.
-#![allow(unsafe_code, improper_ctypes_definitions)]
+//! This file is the plugin's edge to plugin-sdk: who the plugin is, how a
+//! provider is created from the host's settings, and how everything stops.
+//! plugin-sdk exports the root module and runs each entry point under its
+//! panic firewall. The provider object is in `provider`; the business logic
+//! in `catalog` and `chat`, which never see an ABI type.
 
 mod auth;
+mod backoff;
 #[doc(hidden)]
 pub mod bench_support;
 mod catalog;
 mod chat;
-mod guard;
-mod logging;
+mod http;
 mod provider;
 mod runtime;
 mod settings;
-#[cfg(feature = "test-hooks")]
+#[cfg(test)]
 mod test_hooks;
 
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use abi_stable::{
-    export_root_module,
-    prefix_type::PrefixTypeTrait,
-    sabi_extern_fn,
-    sabi_trait::TD_Opaque,
-    std_types::{RResult, RStr},
-};
-use host_sdk::abi::{
-    AbiError, AbiHostContext, AbiPluginInfo, AbiShutdownReport, INTERFACE_VERSION, ProviderApi_TO,
-    ProviderBox, ProviderModule, ProviderModule_Ref,
-};
+use plugin_sdk::{HostInfo, ProviderPlugin};
+use provider_abi::{ProviderError, ShutdownReport};
 
-use crate::guard::guard;
 use crate::provider::HfProvider;
 
-/// The provider id in model refs.
-pub const PROVIDER_ID: &str = host_sdk::PROVIDER_ID;
+/// The provider id in model refs (`huggingface/<org>/<model>`).
+pub const PROVIDER_ID: &str = "huggingface";
 
-/// The root module the host loads.
-#[export_root_module]
-pub fn get_library() -> ProviderModule_Ref {
-    ProviderModule {
-        plugin_info,
-        new_provider,
-        shutdown,
+pub(crate) struct HuggingFacePlugin;
+
+impl ProviderPlugin for HuggingFacePlugin {
+    type Provider = HfProvider;
+    const PROVIDER_ID: &'static str = PROVIDER_ID;
+    const PLUGIN_VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    fn new_provider(host: &HostInfo, settings_json: &str) -> Result<HfProvider, ProviderError> {
+        let settings = settings::parse(settings_json)?;
+        tracing::debug!(
+            host = host.name.as_str(),
+            host_version = host.version.as_str(),
+            base_url = settings.base_url.as_str(),
+            key_source = ?settings.key_source,
+            "creating provider"
+        );
+        HfProvider::new(settings)
     }
-    .leak_into_prefix()
-}
 
-fn build_description() -> String {
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    let features = if cfg!(feature = "test-hooks") {
-        ", features: test-hooks"
-    } else {
-        ""
-    };
-    format!(
-        "{profile} build for {}-{}{features}",
-        std::env::consts::ARCH,
-        std::env::consts::OS
-    )
-}
-
-#[sabi_extern_fn]
-fn plugin_info() -> AbiPluginInfo {
-    AbiPluginInfo {
-        provider_id: PROVIDER_ID.into(),
-        plugin_version: env!("CARGO_PKG_VERSION").into(),
-        interface_version: INTERFACE_VERSION.into(),
-        build: build_description().into(),
-    }
-}
-
-#[sabi_extern_fn]
-fn new_provider(host: AbiHostContext, settings_json: RStr<'_>) -> RResult<ProviderBox, AbiError> {
-    guard(
-        "new_provider",
-        AssertUnwindSafe(move || {
-            logging::install(host.log.into_option());
-            let settings = settings::parse(settings_json.as_str())?;
-            #[cfg(feature = "test-hooks")]
-            settings.test_hooks.maybe_panic("new_provider");
-            tracing::debug!(
-                host = host.host_name.as_str(),
-                host_version = host.host_version.as_str(),
-                base_url = settings.base_url.as_str(),
-                key_source = ?settings.key_source,
-                "creating provider"
-            );
-            let provider = HfProvider::new(settings)?;
-            Ok(ProviderApi_TO::from_value(provider, TD_Opaque))
-        }),
-    )
-}
-
-#[sabi_extern_fn]
-fn shutdown(timeout_ms: u64) -> AbiShutdownReport {
-    let result = guard(
-        "shutdown",
-        AssertUnwindSafe(|| Ok(runtime::shutdown(Duration::from_millis(timeout_ms)))),
-    );
-    match result {
-        RResult::ROk(stopped) => AbiShutdownReport {
+    fn shutdown(timeout: Duration) -> ShutdownReport {
+        let stopped = runtime::shutdown(timeout);
+        ShutdownReport {
             clean: stopped.threads_left == 0,
             message: match (stopped.was_running, stopped.threads_left) {
                 (false, 0) => "nothing was running".into(),
                 (true, 0) => "runtime and all its threads stopped".into(),
-                (_, n) => format!("{n} plugin threads still running after {timeout_ms} ms").into(),
+                (_, n) => format!(
+                    "{n} plugin threads still running after {} ms",
+                    timeout.as_millis()
+                ),
             },
-        },
-        RResult::RErr(e) => AbiShutdownReport {
-            clean: false,
-            message: e.message,
-        },
+        }
     }
 }
+
+plugin_sdk::export_plugin!(HuggingFacePlugin);

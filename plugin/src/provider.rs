@@ -1,121 +1,76 @@
-//! The provider object the host calls through the ABI.
+//! The provider object the host calls through the ABI: each method converts
+//! at the edge and runs its body under plugin-sdk's panic firewall.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RNone, ROption, RResult, RSome, RStr, RVec};
-use host_sdk::abi::{
-    AbiChatEvent_NE, AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
-    CompletionHandle, CompletionHandle_TO, CompletionHandleBox, EventSinkBox, ProviderApi,
+use abi_stable::std_types::{RResult, RStr, RVec};
+use plugin_sdk::{CompletionSink, cancel_handle, guard, panic_error};
+use provider_abi::abi::{
+    AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
+    CompletionHandleBox, EventSinkBox, ProviderApi,
 };
-use host_sdk::{ChatEvent, ChatRequest, ErrorKind, ModelSource, ProviderError, RefreshReport};
-use parking_lot::Mutex;
+use provider_abi::{ChatEvent, ChatRequest, ErrorKind, ModelSource, ProviderError, RefreshReport};
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Aliases, CatalogHandle, RefreshOptions, RefreshOutcome};
-use crate::chat::{ChatConfig, CompletionTarget, RetryPolicy, run_completion};
-use crate::guard::{guard, panic_error};
+use crate::chat::{ChatConfig, CompletionTarget, run_completion};
+use crate::http::HttpClients;
 use crate::runtime;
 use crate::settings::Settings;
 
 /// One provider instance: settings, catalog and HTTP client.
 pub(crate) struct HfProvider {
-    settings: Settings,
+    #[cfg(test)]
+    hooks: crate::test_hooks::TestHooks,
     aliases: Aliases,
     catalog: Arc<CatalogHandle>,
     chat: Arc<ChatConfig>,
-    /// The HTTP client of the current runtime generation: a pooled
-    /// connection is bound to the runtime that opened it, so a restarted
-    /// runtime needs a new pool.
-    http: Mutex<(u64, reqwest::Client)>,
-}
-
-fn http_client(settings: &Settings) -> Result<reqwest::Client, ProviderError> {
-    reqwest::Client::builder()
-        .connect_timeout(settings.connect_timeout)
-        // A redirected POST would silently become a GET; the router never
-        // redirects API calls, so treat one as the error it is.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("huggingface-provider/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Internal,
-                format!("cannot build the HTTP client: {e}"),
-            )
-        })
+    http: HttpClients,
 }
 
 impl HfProvider {
     pub(crate) fn new(settings: Settings) -> Result<HfProvider, ProviderError> {
+        #[cfg(test)]
+        settings.test_hooks.maybe_panic("new_provider");
         let (rt, generation) = runtime::handle()?;
-        let http = http_client(&settings)?;
-        let chat = ChatConfig {
-            base_url: settings.base_url.clone(),
-            api_key: settings.api_key.clone(),
-            bill_to: settings.bill_to.clone(),
-            first_byte_timeout: settings.first_byte_timeout,
-            idle_timeout: settings.idle_timeout,
-            total_timeout: settings.total_timeout,
-            retry: RetryPolicy {
-                max_attempts: settings.max_attempts,
-                base_delay: settings.base_delay,
-                max_delay: settings.max_delay,
-                max_retry_after: settings.max_retry_after,
-            },
-            ..ChatConfig::default()
-        };
-        let mut options = RefreshOptions::new(settings.base_url.clone(), settings.api_key.clone());
-        options.enabled = settings.discovery_enabled;
-        options.interval = settings.discovery_interval;
-        options.timeout = settings.discovery_timeout;
-        options.state_dir = settings.state_dir.clone();
-        let catalog = Arc::new(CatalogHandle::start(&rt, http.clone(), options));
+        let http = HttpClients::new(settings.connect_timeout, generation)?;
+        let catalog = CatalogHandle::start(
+            &rt,
+            http.get(generation)?,
+            RefreshOptions::from_settings(&settings),
+        );
         Ok(HfProvider {
+            #[cfg(test)]
+            hooks: settings.test_hooks.clone(),
             aliases: Aliases::new(settings.aliases.clone()),
-            settings,
-            catalog,
-            chat: Arc::new(chat),
-            http: Mutex::new((generation, http)),
+            catalog: Arc::new(catalog),
+            chat: Arc::new(ChatConfig::from_settings(&settings)),
+            http,
         })
     }
 
-    fn http(&self, generation: u64) -> Result<reqwest::Client, ProviderError> {
-        let mut slot = self.http.lock();
-        if slot.0 != generation {
-            *slot = (generation, http_client(&self.settings)?);
-        }
-        Ok(slot.1.clone())
-    }
-
     fn hook(&self, _entry: &str) {
-        #[cfg(feature = "test-hooks")]
-        self.settings.test_hooks.maybe_panic(_entry);
+        #[cfg(test)]
+        self.hooks.maybe_panic(_entry);
     }
 
-    /// Blocks the calling (host) thread on a std channel while the refresh
-    /// runs on the plugin's runtime: never `block_on` a host thread.
     fn refresh_blocking(&self, timeout: Duration) -> Result<RefreshReport, ProviderError> {
-        let (rt, _) = runtime::handle()?;
         let catalog = Arc::clone(&self.catalog);
-        let (tx, rx) = std::sync::mpsc::channel();
-        rt.spawn(async move {
-            let _ = tx.send(catalog.refresh_now(timeout).await);
-        });
-        let outcome = rx
-            .recv_timeout(timeout + Duration::from_secs(1))
-            .map_err(|_| {
-                ProviderError::new(
-                    ErrorKind::Timeout,
-                    format!(
-                        "the model list refresh did not finish within {} s",
-                        timeout.as_secs_f64()
-                    ),
-                )
-            })??;
+        let outcome = runtime::wait_for(
+            async move { catalog.refresh_now(timeout).await },
+            timeout + Duration::from_secs(1),
+        )?
+        .ok_or_else(|| {
+            ProviderError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the model list refresh did not finish within {} s",
+                    timeout.as_secs_f64()
+                ),
+            )
+        })??;
         match outcome {
             RefreshOutcome::Updated { models, fetched_at } => {
                 let discovered = self
@@ -138,10 +93,12 @@ impl HfProvider {
         }
     }
 
+    /// Resolves the model and spawns the completion task; every error of
+    /// this and of the task reaches the host through `sink`.
     fn start(
         &self,
         request: AbiChatRequest,
-        stream: &Arc<Stream>,
+        sink: &Arc<CompletionSink>,
         cancel: &CancellationToken,
     ) -> Result<(), ProviderError> {
         self.hook("complete");
@@ -155,88 +112,30 @@ impl HfProvider {
             default_pricing,
         };
         let (rt, generation) = runtime::handle()?;
-        let http = self.http(generation)?;
+        let http = self.http.get(generation)?;
         let config = Arc::clone(&self.chat);
-        let work_stream = Arc::clone(stream);
+        let events = Arc::clone(sink);
         let cancel = cancel.clone();
-        #[cfg(feature = "test-hooks")]
-        let hooks = self.settings.test_hooks.clone();
+        #[cfg(test)]
+        let hooks = self.hooks.clone();
         let work = rt.spawn(async move {
-            #[cfg(feature = "test-hooks")]
+            #[cfg(test)]
             hooks.maybe_panic("complete_task");
-            let mut emit = |event: ChatEvent| work_stream.event(event);
+            let mut emit = |event: ChatEvent| events.event(event);
             run_completion(&http, &config, &target, request, &mut emit, &cancel).await
         });
-        let stream = Arc::clone(stream);
+        let sink = Arc::clone(sink);
         rt.spawn(async move {
             let outcome = match work.await {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e),
                 Err(e) if e.is_panic() => Some(panic_error("complete", e.into_panic().as_ref())),
-                Err(_) => Some(shut_down()),
+                // Cancelled by the runtime's shutdown: the sink's drop says so.
+                Err(_) => return,
             };
-            stream.finish(outcome);
+            sink.finish(outcome);
         });
         Ok(())
-    }
-}
-
-fn shut_down() -> ProviderError {
-    ProviderError::new(
-        ErrorKind::Unavailable,
-        "the plugin was shut down while the completion ran",
-    )
-}
-
-/// One completion's sink, finished exactly once: by the task, by an error
-/// before the task started, or (if the runtime was shut down under it) by
-/// its drop.
-struct Stream {
-    sink: EventSinkBox,
-    finished: AtomicBool,
-}
-
-impl Stream {
-    fn event(&self, event: ChatEvent) -> bool {
-        match AbiChatEvent_NE::try_from(event) {
-            Ok(event) => self.sink.event(event),
-            // Unknown events only exist on the host side; nothing to send.
-            Err(_) => true,
-        }
-    }
-
-    fn finish(&self, error: Option<ProviderError>) {
-        if self.finished.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let error: ROption<AbiError> = match error {
-            Some(e) => RSome(e.into()),
-            None => RNone,
-        };
-        self.sink.finish(error);
-    }
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        self.finish(Some(shut_down()));
-    }
-}
-
-/// Cancels on `cancel()` and on drop.
-struct Handle {
-    cancel: CancellationToken,
-}
-
-impl CompletionHandle for Handle {
-    fn cancel(&self) {
-        self.cancel.cancel();
-    }
-}
-
-impl Drop for Handle {
-    fn drop(&mut self) {
-        self.cancel.cancel();
     }
 }
 
@@ -278,19 +177,16 @@ impl ProviderApi for HfProvider {
     }
 
     fn complete(&self, request: AbiChatRequest, sink: EventSinkBox) -> CompletionHandleBox {
-        let stream = Arc::new(Stream {
-            sink,
-            finished: AtomicBool::new(false),
-        });
+        let sink = Arc::new(CompletionSink::new(sink));
         let cancel = CancellationToken::new();
         let started = guard(
             "complete",
-            AssertUnwindSafe(|| self.start(request, &stream, &cancel)),
+            AssertUnwindSafe(|| self.start(request, &sink, &cancel)),
         );
         if let RResult::RErr(e) = started {
-            stream.finish(Some(e.into()));
+            sink.finish(Some(e.into()));
         }
-        CompletionHandle_TO::from_value(Handle { cancel }, TD_Opaque)
+        cancel_handle(move || cancel.cancel())
     }
 
     fn refresh(&self, timeout_ms: u64) -> RResult<AbiRefreshReport, AbiError> {
@@ -308,5 +204,92 @@ impl ProviderApi for HfProvider {
 impl Drop for HfProvider {
     fn drop(&mut self) {
         self.catalog.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each entry point of this provider runs under plugin-sdk's firewall: a
+    //! panic anywhere (test hooks inject one) reaches the host as an error.
+    //! Across a real dlopen boundary the same firewall is tested in host-sdk.
+
+    use std::sync::mpsc;
+
+    use abi_stable::sabi_trait::TD_Opaque;
+    use abi_stable::std_types::{RNone, ROption};
+    use provider_abi::abi::{AbiChatEvent_NE, AbiHostContext, EventSink, EventSink_TO};
+    use provider_abi::{ChatRequest, Message};
+    use serde_json::json;
+
+    use super::*;
+
+    struct Finish(mpsc::Sender<Option<ProviderError>>);
+
+    impl EventSink for Finish {
+        fn event(&self, _event: AbiChatEvent_NE) -> bool {
+            true
+        }
+
+        fn finish(&self, error: ROption<AbiError>) {
+            let _ = self.0.send(error.into_option().map(ProviderError::from));
+        }
+    }
+
+    fn settings(panic_in: &[&str]) -> String {
+        json!({
+            "baseUrl": "http://127.0.0.1:9/v1",
+            "discovery": { "enabled": false },
+            "testHooks": { "panicIn": panic_in },
+        })
+        .to_string()
+    }
+
+    fn provider(panic_in: &[&str]) -> HfProvider {
+        HfProvider::new(crate::settings::parse(&settings(panic_in)).unwrap()).unwrap()
+    }
+
+    /// The error `complete` ends with.
+    fn complete(provider: &HfProvider) -> Option<ProviderError> {
+        let (tx, rx) = mpsc::channel();
+        let request = ChatRequest::new("huggingface/Qwen/Qwen3-8B", vec![Message::user("x")]);
+        let _handle = provider.complete(
+            AbiChatRequest::from(request),
+            EventSink_TO::from_value(Finish(tx), TD_Opaque),
+        );
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    }
+
+    fn assert_panicked(error: Option<ProviderError>, entry: &str) {
+        let error = error.unwrap_or_else(|| panic!("{entry}: no error"));
+        assert_eq!(error.kind, ErrorKind::PluginPanicked, "{error}");
+        assert!(error.message.contains(entry), "{error}");
+    }
+
+    #[test]
+    fn a_panic_in_any_entry_point_is_an_error() {
+        let p = provider(&["discover", "resolve", "refresh", "complete"]);
+        assert_panicked(p.discover().into_result().err().map(Into::into), "discover");
+        let resolved = p.resolve("huggingface/Qwen/Qwen3-8B".into()).into_result();
+        assert_panicked(resolved.err().map(Into::into), "resolve");
+        assert_panicked(
+            p.refresh(1000).into_result().err().map(Into::into),
+            "refresh",
+        );
+        assert_panicked(complete(&p), "complete");
+
+        assert_panicked(complete(&provider(&["complete_task"])), "complete");
+    }
+
+    #[test]
+    fn a_panic_while_creating_the_provider_is_an_error() {
+        let module = plugin_sdk::root_module::<crate::HuggingFacePlugin>();
+        let host = AbiHostContext {
+            host_name: "unit".into(),
+            host_version: "0".into(),
+            log: RNone,
+        };
+        let json = settings(&["new_provider"]);
+        let result = (module.new_provider())(host, json.as_str().into()).into_result();
+        assert_panicked(result.err().map(Into::into), "new_provider");
     }
 }

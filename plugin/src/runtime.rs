@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use host_sdk::{ErrorKind, ProviderError};
 use parking_lot::Mutex;
+use provider_abi::{ErrorKind, ProviderError};
 use tokio::runtime::{Builder, Handle, Runtime};
 
 /// Worker thread names: `hf-provider-<plugin version>`, so a host (and the
@@ -95,4 +95,28 @@ pub(crate) fn shutdown(timeout: Duration) -> Stopped {
         was_running,
         threads_left: LIVE_THREADS.load(Ordering::Acquire),
     }
+}
+
+/// Runs `work` on the plugin's runtime and waits for it on the calling (host)
+/// thread through a std channel, at most `limit`: a host thread may be an
+/// async worker of the host's own runtime, so it must never `block_on`.
+/// `None` when `work` did not finish in time (it is then dropped with the
+/// runtime's task, not left running: the caller's limit is also `work`'s).
+///
+/// # Errors
+/// `Internal` if the runtime cannot start.
+pub(crate) fn wait_for<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+    limit: Duration,
+) -> Result<Option<T>, ProviderError> {
+    let (rt, _) = handle()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let task = rt.spawn(async move {
+        let _ = tx.send(work.await);
+    });
+    let outcome = rx.recv_timeout(limit).ok();
+    if outcome.is_none() {
+        task.abort();
+    }
+    Ok(outcome)
 }

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use host_sdk::{ErrorKind, ProviderError};
+use provider_abi::{ErrorKind, ProviderError};
 use serde::Deserialize;
 
 use crate::auth::{ApiKey, KeySource, resolve_key};
@@ -47,7 +47,7 @@ struct RawSettings {
     timeouts: RawTimeouts,
     #[serde(default)]
     retry: RawRetry,
-    #[cfg(feature = "test-hooks")]
+    #[cfg(test)]
     #[serde(default)]
     test_hooks: crate::test_hooks::TestHooks,
 }
@@ -108,7 +108,7 @@ pub(crate) struct Settings {
     pub(crate) base_delay: Duration,
     pub(crate) max_delay: Duration,
     pub(crate) max_retry_after: Duration,
-    #[cfg(feature = "test-hooks")]
+    #[cfg(test)]
     pub(crate) test_hooks: crate::test_hooks::TestHooks,
 }
 
@@ -250,7 +250,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ProviderError> {
             r.max_retry_after_seconds,
             60.0,
         ),
-        #[cfg(feature = "test-hooks")]
+        #[cfg(test)]
         test_hooks: raw.test_hooks,
     };
     if errors.is_empty() {

@@ -1,4 +1,4 @@
-//! Test-only entry points, compiled with the `test-hooks` feature: settings
+//! Test-only entry points, compiled into unit tests only: settings
 //! that make chosen entry points panic, so the tests can prove a panic inside
 //! the plugin becomes a `PluginPanicked` error and the host lives on.
 

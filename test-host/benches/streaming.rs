@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin, Provider};
 use serde_json::json;
-use test_host::mock_router::{MockOptions, MockRouter};
+use testkit::mock_router::{MockOptions, MockRouter};
 
 struct Options {
     json: bool,
@@ -49,9 +49,10 @@ fn options() -> Options {
     }
 }
 
-/// Builds the plugin in this benchmark's profile (release for `cargo bench`).
+/// The plugin cargo built in this benchmark's profile (release for `cargo
+/// bench`): it is a dev-dependency of test-host.
 fn plugin_path() -> PathBuf {
-    test_host::paths::build_plugin(&[]).expect("build the plugin")
+    testkit::cdylib::plugin_path().expect("the plugin cdylib")
 }
 
 fn prompt(words: usize) -> String {
@@ -228,8 +229,7 @@ fn main() {
         "discovery": { "enabled": false },
         "retry": { "baseDelayMs": 5, "maxDelaySeconds": 0.05 },
     });
-    let provider = plugin
-        .new_provider(HostContext::new("bench", "0"), &settings)
+    let provider = host_sdk::Provider::new(&plugin, HostContext::new("bench", "0"), &settings)
         .expect("provider");
     if let Some(n) = opts.soak {
         soak(&rt, &provider, n, opts.json);

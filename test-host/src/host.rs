@@ -12,6 +12,12 @@ use crate::error::{CliError, CliResult};
 use crate::paths;
 use crate::secrets;
 
+/// The provider this host is for: its config keys
+/// (`models.providers.huggingface`, `plugins.entries.huggingface`), its
+/// onboarding and its model refs are the gateway's Hugging Face ones. A plugin
+/// reporting another provider id is refused when loaded.
+pub const PROVIDER_ID: &str = "huggingface";
+
 /// The default model when neither `--model` nor the config names one.
 pub const DEFAULT_MODEL: &str = "huggingface/deepseek-ai/DeepSeek-R1";
 
@@ -69,7 +75,7 @@ pub fn open(global: &GlobalOptions) -> CliResult<Session> {
     let state_dir = paths::state_dir(global.state_dir.as_deref())?;
     let env = Environment::load(&state_dir)?;
     let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
-    let plugin = Plugin::load(paths::plugin_path(global.plugin.as_deref())?)?;
+    let plugin = load_plugin(global)?;
     let api_key = secrets::host_api_key(&state_dir, &env)?;
     let settings = provider_settings(
         &config,
@@ -77,13 +83,31 @@ pub fn open(global: &GlobalOptions) -> CliResult<Session> {
         global.base_url.as_deref(),
         api_key.as_deref(),
     )?;
-    let provider = plugin
-        .new_provider(host_context(), &settings)
-        .map_err(|e| CliError::usage(format!("the plugin refused its settings: {}", e.message)))?;
+    let provider = new_provider(&plugin, &settings)?;
     Ok(Session {
         config,
         state_dir,
         plugin,
         provider,
     })
+}
+
+/// Loads the plugin the global options name, refusing one for another provider.
+pub fn load_plugin(global: &GlobalOptions) -> CliResult<Plugin> {
+    let path = paths::plugin_path(global.plugin.as_deref())?;
+    let plugin = Plugin::load(&path)?;
+    let id = &plugin.info().provider_id;
+    if id != PROVIDER_ID {
+        return Err(CliError::usage(format!(
+            "{}: a plugin for provider '{id}', but this host is for '{PROVIDER_ID}'",
+            path.display()
+        )));
+    }
+    Ok(plugin)
+}
+
+/// A provider from `plugin` with `settings`; refused settings are a usage error.
+pub fn new_provider(plugin: &Plugin, settings: &Value) -> CliResult<Provider> {
+    Provider::new(plugin, host_context(), settings)
+        .map_err(|e| CliError::usage(format!("the plugin refused its settings: {}", e.message)))
 }

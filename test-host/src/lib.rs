@@ -1,14 +1,14 @@
 //! test-host: a real CLI host for provider plugins (onboarding, chat, models,
-//! a demo and a local mock router). A library too, so integration tests and
-//! benchmarks can start the mock router and reuse the host's pieces.
+//! a demo and a local mock router). The binary is `main.rs`; this library is
+//! what it runs, public only where the integration tests reach in (the config
+//! file's atomic write and lock, the host's settings, the hot-swap pieces).
 
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod dotenv;
+mod dotenv;
 pub mod error;
 pub mod host;
-pub mod mock_router;
-pub mod paths;
-pub mod secrets;
+mod paths;
+mod secrets;
 pub mod swap;

@@ -25,7 +25,7 @@ async fn run(cli: Cli) -> CliResult {
     match &cli.command {
         Command::PluginInfo { json } => commands::plugin_info::run(global, *json),
         Command::Models { json, refresh } => commands::models::run(global, *json, *refresh).await,
-        Command::Chat(args) => commands::chat::run_watching(global, args, args.watch_plugin).await,
+        Command::Chat(args) => commands::chat::run(global, args).await,
         Command::SwapTest(args) => commands::swap_test::run(global, args).await,
         Command::Onboard(args) => commands::onboard::run(global, args).await,
         Command::Demo => commands::demo::run(global).await,

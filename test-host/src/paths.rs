@@ -38,58 +38,12 @@ pub fn state_dir(flag: Option<&Path>) -> CliResult<PathBuf> {
 }
 
 /// The plugin's file name on this OS, e.g. `libhuggingface_provider.so`.
-pub fn plugin_file_name() -> String {
+fn plugin_file_name() -> String {
     format!(
         "{}huggingface_provider{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     )
-}
-
-/// The `target/<profile>` directory of the running test or bench executable
-/// (cargo puts those in `target/<profile>/deps`).
-fn executable_profile_dir() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
-    exe.parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .ok_or_else(|| format!("{} is not inside target/<profile>/deps", exe.display()))
-}
-
-/// Builds the plugin cdylib with `cargo build`, in the profile of the running
-/// test or bench executable and with `features`, and returns its path: how
-/// tests and benchmarks get the real plugin to load. Never for the CLI.
-///
-/// # Errors
-/// Why cargo could not build it, or where the plugin was expected, as one line.
-pub fn build_plugin(features: &[&str]) -> Result<PathBuf, String> {
-    let profile_dir = executable_profile_dir()?;
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut cmd = std::process::Command::new(env!("CARGO"));
-    // From the workspace, so a benchmark run by hand from anywhere still builds.
-    cmd.current_dir(&workspace)
-        .args(["build", "-p", "huggingface-provider"]);
-    if !features.is_empty() {
-        cmd.args(["--features", &features.join(",")]);
-    }
-    if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
-        cmd.arg("--release");
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run cargo to build the plugin: {e}"))?;
-    if !status.success() {
-        return Err(format!("building the plugin failed: {status}"));
-    }
-    let path = profile_dir.join(plugin_file_name());
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "the plugin was built but is not at {}",
-            path.display()
-        ))
-    }
 }
 
 /// `--plugin`, else the plugin next to this executable, else the workspace's

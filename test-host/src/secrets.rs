@@ -108,11 +108,6 @@ impl AuthStore {
         })
     }
 
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The API key of `profile`, when it has a non-empty one.
     pub fn api_key(&self, profile: &str) -> Option<String> {
         self.document

@@ -12,7 +12,7 @@ use std::time::Duration;
 use host_sdk::HostContext;
 use test_host::config::GatewayConfig;
 use test_host::host::provider_settings;
-use test_host::mock_router::{MockOptions, MockRouter};
+use testkit::mock_router::{MockOptions, MockRouter};
 
 const KEY: &str = "hf_configs_test_key_0123456789";
 
@@ -68,9 +68,9 @@ async fn every_example_config_resolves_its_models() {
         let state = tempfile::tempdir().unwrap();
         let settings =
             provider_settings(&config, state.path(), Some(&router.base_url()), Some(KEY)).unwrap();
-        let provider = plugin
-            .new_provider(HostContext::new("configs-test", "0"), &settings)
-            .unwrap_or_else(|e| panic!("{name}: the plugin refused the settings: {e}"));
+        let provider =
+            host_sdk::Provider::new(&plugin, HostContext::new("configs-test", "0"), &settings)
+                .unwrap_or_else(|e| panic!("{name}: the plugin refused the settings: {e}"));
         for r in &refs {
             provider
                 .resolve(r)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{ErrorKind, ModelSource, Provider};
 use serde_json::json;
-use test_host::mock_router::{MockOptions, MockRouter, ModelsFailure};
+use testkit::mock_router::{MockOptions, MockRouter, ModelsFailure};
 
 const TOKEN: &str = "hf_e2e_catalog_not_a_real_token";
 
@@ -43,7 +43,7 @@ async fn wait_discovered(provider: &Provider) -> Vec<host_sdk::ModelInfo> {
     }
 }
 
-fn model_requests(router: &MockRouter) -> Vec<test_host::mock_router::RecordedRequest> {
+fn model_requests(router: &MockRouter) -> Vec<testkit::mock_router::RecordedRequest> {
     router
         .requests()
         .into_iter()

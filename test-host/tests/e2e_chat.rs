@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{ChatEvent, ChatResponse, ErrorKind};
 use serde_json::json;
-use test_host::mock_router::scenario::{
+use testkit::mock_router::scenario::{
     ANSWER_PREFIX, REASONING_TEXT, SCENARIO_USAGE, SPLIT_UTF8_TEXT, STREAM_ERROR_MESSAGE,
     TOOL_CALLS, answer_for, expected,
 };

@@ -8,8 +8,8 @@ mod common;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use test_host::mock_router::MockRouter;
-use test_host::mock_router::scenario::answer_for;
+use testkit::mock_router::MockRouter;
+use testkit::mock_router::scenario::answer_for;
 
 struct Env {
     _rt: tokio::runtime::Runtime,

@@ -7,8 +7,8 @@ mod common;
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use test_host::mock_router::MockRouter;
-use test_host::mock_router::scenario::{REASONING_TEXT, answer_for};
+use testkit::mock_router::MockRouter;
+use testkit::mock_router::scenario::{REASONING_TEXT, answer_for};
 
 struct Env {
     _rt: tokio::runtime::Runtime,
@@ -44,7 +44,7 @@ fn plugin_info_prints_the_interface_version() {
     assert!(out.status.success(), "{out:?}");
     let v = json_of(&out);
     assert_eq!(v["provider_id"], "huggingface");
-    assert_eq!(v["interface_version"], host_sdk::abi::INTERFACE_VERSION);
+    assert_eq!(v["interface_version"], host_sdk::INTERFACE_VERSION);
     let out = env.run(&["plugin-info"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("interface version:"), "{text}");
@@ -163,7 +163,7 @@ fn models_refresh_shows_the_discovered_catalog() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let token = "hf_e2e_cli_refresh";
     let router = rt
-        .block_on(MockRouter::start(test_host::mock_router::MockOptions {
+        .block_on(MockRouter::start(testkit::mock_router::MockOptions {
             require_token: Some(token.into()),
             ..Default::default()
         }))

@@ -1,5 +1,5 @@
 //! Conformance with real traffic, end to end: every exchange of
-//! `shared/fixtures/recorded-chat` (157 real recordings) replayed byte for byte by the mock
+//! `testkit/fixtures/recorded-chat` (157 real recordings) replayed byte for byte by the mock
 //! router (`replay:NNN`, in 7-byte writes, so events, lines and UTF-8 characters are split
 //! everywhere) and fetched through the real plugin, loaded through host-sdk. Each outcome
 //! is checked against its line of `expected.jsonl`.
@@ -78,7 +78,7 @@ struct Exchange {
 }
 
 fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/recorded-chat")
+    testkit::fixtures::recorded_chat_dir()
 }
 
 fn load() -> Vec<Exchange> {
@@ -399,9 +399,8 @@ async fn replay_by_base_url_gives_the_same_answer() {
             state.path(),
             json!({ "baseUrl": format!("http://{}/replay/{id}/v1", router.addr()) }),
         );
-        let provider = plugin
-            .new_provider(HostContext::new("e2e", "0"), &settings)
-            .unwrap();
+        let provider =
+            host_sdk::Provider::new(&plugin, HostContext::new("e2e", "0"), &settings).unwrap();
         let request = ChatRequest {
             stream: exchange.stream_requested,
             ..ChatRequest::new("huggingface/Qwen/Qwen3-8B", vec![Message::user("replay")])

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{ChatRequest, ChatResponse, ErrorKind, Message};
 use serde_json::json;
-use test_host::mock_router::scenario::answer_for;
+use testkit::mock_router::scenario::answer_for;
 
 use chat_support::{Env, Outcome, assert_error, env, first_pieces};
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{ChatEvent, ChatRequest, ErrorKind, Message, Provider};
 use serde_json::json;
-use test_host::mock_router::MockRouter;
-use test_host::mock_router::scenario::SPLIT_UTF8_TEXT;
+use testkit::mock_router::MockRouter;
+use testkit::mock_router::scenario::SPLIT_UTF8_TEXT;
 
 /// What a scenario must end in.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -174,7 +174,7 @@ async fn split_utf8_and_huge_streams_arrive_intact_and_an_oversized_body_is_refu
     let len = r.map(|r| r.content.len()).map_err(|e| e.to_string());
     assert_eq!(
         len,
-        Ok(test_host::mock_router::scenario::HUGE_BODY_CONTENT_BYTES)
+        Ok(testkit::mock_router::scenario::HUGE_BODY_CONTENT_BYTES)
     );
 
     // As one JSON body it is over the 16 MiB cap: refused, not buffered.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use host_sdk::{ChatRequest, HostContext, Message};
 use serde_json::json;
-use test_host::mock_router::{MockOptions, MockRouter};
+use testkit::mock_router::{MockOptions, MockRouter};
 
 const TOKEN: &str = "hf_SECRETtokenDoNotLeak0123456789";
 
@@ -60,12 +60,12 @@ fn the_token_never_leaks() {
     let mut texts = Vec::new();
 
     // Settings errors echo values back: make one carry the token.
-    let e = plugin
-        .new_provider(
-            HostContext::new("secrets", "0"),
-            &json!({ "apiKey": TOKEN, "baseUrl": "ftp://x", "billTo": "a b" }),
-        )
-        .unwrap_err();
+    let e = host_sdk::Provider::new(
+        &plugin,
+        HostContext::new("secrets", "0"),
+        &json!({ "apiKey": TOKEN, "baseUrl": "ftp://x", "billTo": "a b" }),
+    )
+    .unwrap_err();
     texts.push(("a settings error", format!("{e} {e:?}")));
 
     let settings = common::settings(
@@ -73,9 +73,8 @@ fn the_token_never_leaks() {
         state.path(),
         json!({ "apiKey": TOKEN, "discovery": { "enabled": true } }),
     );
-    let provider = plugin
-        .new_provider(HostContext::new("secrets", "0"), &settings)
-        .unwrap();
+    let provider =
+        host_sdk::Provider::new(&plugin, HostContext::new("secrets", "0"), &settings).unwrap();
     texts.push(("Debug of the provider", format!("{provider:?} {plugin:?}")));
     let report = rt
         .block_on(provider.refresh(Duration::from_secs(10)))
@@ -98,16 +97,16 @@ fn the_token_never_leaks() {
         }
     }
     // A wrong token: the router's 401 must not echo ours either.
-    let wrong = plugin
-        .new_provider(
-            HostContext::new("secrets", "0"),
-            &common::settings(
-                &router,
-                state.path(),
-                json!({ "apiKey": format!("{TOKEN}x") }),
-            ),
-        )
-        .unwrap();
+    let wrong = host_sdk::Provider::new(
+        &plugin,
+        HostContext::new("secrets", "0"),
+        &common::settings(
+            &router,
+            state.path(),
+            json!({ "apiKey": format!("{TOKEN}x") }),
+        ),
+    )
+    .unwrap();
     let e = wrong
         .complete_blocking(ChatRequest::new(
             "huggingface/Qwen/Qwen3-8B",

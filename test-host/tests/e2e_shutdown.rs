@@ -32,9 +32,9 @@ fn shutdown_stops_refresh_and_leaves_no_plugin_thread() {
         // A refresh task that would run every second if it survived.
         json!({ "apiKey": "hf_e2e", "discovery": { "enabled": true, "intervalSeconds": 1 } }),
     );
-    let provider = plugin
-        .new_provider(host_sdk::HostContext::new("e2e", "0"), &settings)
-        .unwrap();
+    let provider =
+        host_sdk::Provider::new(&plugin, host_sdk::HostContext::new("e2e", "0"), &settings)
+            .unwrap();
     let answer = provider
         .complete_blocking(ChatRequest::new(
             "huggingface/Qwen/Qwen3-8B",

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use host_sdk::{ChatEvent, ChatRequest, Message, Plugin, ProviderSlot, SwapError, VersionState};
+use host_sdk::{ChatRequest, Message, Plugin, ProviderSlot, VersionState};
 use parking_lot::Mutex;
 use serde_json::json;
 use test_host::cli::GlobalOptions;
+use test_host::commands::swap_test::{SwapTestArgs, execute};
 use test_host::host::host_context;
-use test_host::swap::load::{SwapTestArgs, execute};
 use test_host::swap::watch;
 
 /// One test at a time: they count the plugin's threads, which any other
@@ -34,11 +34,11 @@ fn versions() -> (&'static PathBuf, &'static PathBuf) {
         let a = dir
             .path()
             .join("v1")
-            .join(test_host::paths::plugin_file_name());
+            .join(testkit::cdylib::library_file_name("huggingface_provider"));
         let b = dir
             .path()
             .join("v2")
-            .join(test_host::paths::plugin_file_name());
+            .join(testkit::cdylib::library_file_name("huggingface_provider"));
         for path in [&a, &b] {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::copy(common::plugin_path(), path).unwrap();
@@ -126,7 +126,7 @@ async fn swap_test_with_50_streams_and_5_swaps_has_no_failures() {
     );
 }
 
-fn slot(router: &test_host::mock_router::MockRouter, state: &Path, file: &Path) -> ProviderSlot {
+fn slot(router: &testkit::mock_router::MockRouter, state: &Path, file: &Path) -> ProviderSlot {
     let settings = common::settings(router, state, json!({}));
     ProviderSlot::new(Plugin::load(file).unwrap(), host_context(), settings).unwrap()
 }
@@ -137,95 +137,15 @@ async fn answer(slot: &ProviderSlot, model: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_in_flight_finishes_on_the_old_version_which_reports_draining() {
-    let _serial = SERIAL.lock().await;
-    let (a, b) = versions();
-    let router = common::router().await;
-    let state = tempfile::tempdir().unwrap();
-    let slot = slot(&router, state.path(), a);
-    let mut stream = slot.complete(ChatRequest::new(
-        "huggingface/mock/slow:100",
-        vec![Message::user("hi")],
-    ));
-    let first = stream.next().await.unwrap().unwrap();
-    assert!(matches!(first, ChatEvent::ServedBy { .. }), "{first:?}");
-
-    let swapping = {
-        let (slot, b) = (slot.clone(), b.clone());
-        tokio::spawn(async move { slot.swap(b, Duration::from_secs(30)).await })
-    };
-    // New calls go to version 2 while version 1 drains its stream.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while slot.active().id != 2 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let versions = slot.versions();
-    assert_eq!(versions[0].state, VersionState::Draining, "{versions:?}");
-    assert_eq!(versions[0].in_flight, 1, "{versions:?}");
-    assert_eq!(versions[1].state, VersionState::Active, "{versions:?}");
-    assert!(
-        !answer(&slot, "huggingface/deepseek-ai/DeepSeek-R1")
-            .await
-            .is_empty()
-    );
-
-    // The old stream completes normally, and only then is version 1 shut down.
-    let rest = stream.collect().await.unwrap();
-    assert_eq!(rest.finish_reason.as_deref(), Some("stop"));
-    let report = swapping.await.unwrap().unwrap();
-    assert!(report.drained && report.abandoned == 0, "{report:?}");
-    assert!(
-        report.shutdown.as_ref().is_some_and(|s| s.clean),
-        "{report:?}"
-    );
-    assert_eq!((report.from_id, report.to_id), (1, 2));
-    assert!(
-        slot.shutdown(Duration::from_secs(5))
-            .await
-            .is_some_and(|s| s.clean)
-    );
-    assert_no_plugin_threads();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broken_file_leaves_the_current_version_serving() {
-    let _serial = SERIAL.lock().await;
-    let (a, _) = versions();
-    let router = common::router().await;
-    let state = tempfile::tempdir().unwrap();
-    let slot = slot(&router, state.path(), a);
-    let dir = tempfile::tempdir().unwrap();
-    let garbage = dir.path().join("libbroken.so");
-    std::fs::write(&garbage, b"\x7fELF but not really").unwrap();
-
-    for path in [garbage.clone(), dir.path().join("missing.so")] {
-        let err = slot.swap(&path, Duration::from_secs(1)).await.unwrap_err();
-        assert!(matches!(err, SwapError::Load(_)), "{err:?}");
-        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
-    }
-    assert_eq!(slot.versions().len(), 1);
-    assert_eq!(slot.active().state, VersionState::Active);
-    assert!(
-        !answer(&slot, "huggingface/deepseek-ai/DeepSeek-R1")
-            .await
-            .is_empty()
-    );
-    assert!(
-        slot.shutdown(Duration::from_secs(5))
-            .await
-            .is_some_and(|s| s.clean)
-    );
-    assert_no_plugin_threads();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watch_mode_reloads_a_changed_file_and_survives_a_broken_one() {
     let _serial = SERIAL.lock().await;
     let (a, b) = versions();
     let router = common::router().await;
     let state = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let watched = dir.path().join(test_host::paths::plugin_file_name());
+    let watched = dir
+        .path()
+        .join(testkit::cdylib::library_file_name("huggingface_provider"));
     std::fs::copy(a, &watched).unwrap();
     let slot = slot(&router, state.path(), &watched);
 

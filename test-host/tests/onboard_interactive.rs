@@ -12,7 +12,7 @@ use std::process::Command;
 use rexpect::reader::Options;
 use rexpect::session::{PtySession, spawn_with_options};
 use serde_json::Value;
-use test_host::mock_router::MockOptions;
+use testkit::mock_router::MockOptions;
 
 const KEY: &str = "hf_pty_onboarding_key_0123456789";
 const DOWN: &str = "\x1b[B";

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use test_host::config::atomic::StagedFile;
-use test_host::mock_router::MockOptions;
+use testkit::mock_router::MockOptions;
 
 const KEY: &str = "hf_e2e_onboarding_key_0123456789";
 

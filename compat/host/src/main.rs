@@ -1,6 +1,7 @@
 //! Test-only: a host that loads one plugin file and prints what it got, one
-//! line per fact, for the compatibility tests. Built normally it is an
-//! interface-1.1 host; with `--features interface-next` a 1.2 host.
+//! line per fact, for the compatibility tests (host-sdk/tests/compat.rs).
+//! Built normally it is a host of this workspace's interface; with
+//! `--features interface-next`, a host of the next minor interface.
 //!
 //! ```sh
 //! compat-host PLUGIN_PATH
@@ -17,7 +18,7 @@ fn main() {
         eprintln!("usage: compat-host PLUGIN_PATH");
         std::process::exit(2);
     };
-    println!("host interface {}", host_sdk::abi::INTERFACE_VERSION);
+    println!("host interface {}", host_sdk::INTERFACE_VERSION);
     let plugin = match Plugin::load(&path) {
         Ok(plugin) => plugin,
         Err(e) => {
@@ -33,7 +34,8 @@ fn main() {
     // Only the compat plugin answers without a router; for any other the
     // load itself is the test.
     if info.provider_id == "compat" {
-        match plugin.new_provider(HostContext::new("compat-host", "0"), &serde_json::json!({})) {
+        let host = HostContext::new("compat-host", "0");
+        match Provider::new(&plugin, host, &serde_json::json!({})) {
             Ok(provider) => chat(&provider),
             Err(e) => println!("new_provider failed: {e}"),
         }
@@ -43,7 +45,7 @@ fn main() {
 }
 
 fn chat(provider: &Provider) {
-    for model in ["hello", "error"] {
+    for model in ["compat/hello", "compat/error"] {
         let request = ChatRequest::new(model, vec![Message::user("hi")]);
         let mut stream = provider.complete(request);
         while let Some(item) = stream.blocking_next() {

@@ -1,136 +1,253 @@
-//! Test-only: the smallest provider plugin, built as several interface
-//! versions by host-sdk's test-only features, so the compatibility tests load
-//! real libraries of each version.
+//! Test-only: a small provider plugin built on plugin-sdk, scriptable through
+//! its model names and settings, so host-sdk's tests exercise the host side
+//! (loading, versions, panics, failover, hot swap) against a real library.
 //!
-//! Its provider answers every completion with one `Content` event and `Done`;
+//! Built as several interface versions by provider-abi's test-only features;
 //! built as the next interface (`interface-next`) it also sends the event
-//! variant that version appends, and a completion for model `error` ends with
-//! the error kind that version appends — what an older host must survive.
+//! variant that version appends, and model `error` ends with the error kind
+//! that version appends — what an older host must survive.
+//!
+//! Model refs are `compat/<name>`; the name scripts the completion:
+//! - `error`: one `Content`, then a `rate_limited` error;
+//! - `fail:<kind>`: a `<kind>` error (`rate_limited`, `invalid_request`, ...)
+//!   before any output;
+//! - `slow:<ms>`: one `Content`, a pause of `<ms>` (cancel ends it at once),
+//!   then `Done`;
+//! - `unknown`: not in the catalog (`resolve` says `model_not_found`);
+//! - anything else: `Content("hello from interface X")`, then `Done`.
+//!
+//! Settings: `{"panicIn": ["new_provider" | "discover" | "resolve" |
+//! "complete" | "complete_task", ...], "tag": "..."}` — the named entry
+//! points panic (`complete_task`: inside the completion's own thread); `tag`
+//! is appended to every answer, so tests can tell two providers apart.
 
-// `#[export_root_module]`, `#[sabi_extern_fn]` and `#[sabi_trait]` impls expand
-// to `unsafe` code and to `extern "C"` fns returning `RResult<_, AbiError>`
-// (a non-exhaustive enum rustc cannot prove FFI-safe; abi_stable checks its
-// layout at load time). Allowed here, at the edge, as in the real plugin.
+// `export_plugin!` expands to abi_stable's export, which is `unsafe` code;
+// `#[sabi_trait]` impls return `RResult<_, AbiError>` through `extern "C"`
+// shims (a non-exhaustive enum rustc cannot prove FFI-safe; abi_stable checks
+// its layout at load time).
 #![allow(unsafe_code, improper_ctypes_definitions)]
 
-use abi_stable::{
-    export_root_module,
-    prefix_type::PrefixTypeTrait,
-    sabi_extern_fn,
-    sabi_trait::TD_Opaque,
-    std_types::{RErr, RNone, RResult, RSome, RStr, RString, RVec},
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use abi_stable::std_types::{RResult, RStr, RVec};
+use plugin_sdk::{CompletionSink, HostInfo, ProviderPlugin, cancel_handle, guard, panic_error};
+use provider_abi::abi::{
+    AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
+    CompletionHandleBox, EventSinkBox, INTERFACE_VERSION, ProviderApi,
 };
-use host_sdk::abi::{
-    AbiChatEvent, AbiChatEvent_NE, AbiChatRequest, AbiError, AbiErrorKind, AbiErrorKind_NE,
-    AbiHostContext, AbiModelInfo, AbiPluginInfo, AbiResolvedModel, AbiShutdownReport,
-    CompletionHandle, CompletionHandle_TO, CompletionHandleBox, EventSinkBox, INTERFACE_VERSION,
-    ProviderApi, ProviderApi_TO, ProviderBox, ProviderModule, ProviderModule_Ref,
+use provider_abi::{
+    ChatEvent, ErrorKind, ModelInfo, ProviderError, RefreshReport, ResolvedModel, ShutdownReport,
 };
 
 /// The provider id in this plugin's model refs.
 const PROVIDER_ID: &str = "compat";
 
-/// The root module the host loads.
-#[export_root_module]
-pub fn get_library() -> ProviderModule_Ref {
-    ProviderModule {
-        plugin_info,
-        new_provider,
-        shutdown,
-        #[cfg(feature = "interface-next")]
-        next_field,
+struct CompatPlugin;
+
+impl ProviderPlugin for CompatPlugin {
+    type Provider = CompatProvider;
+    const PROVIDER_ID: &'static str = PROVIDER_ID;
+    const PLUGIN_VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    fn build() -> String {
+        "compat test plugin".into()
     }
-    .leak_into_prefix()
-}
 
-#[sabi_extern_fn]
-fn plugin_info() -> AbiPluginInfo {
-    AbiPluginInfo {
-        provider_id: PROVIDER_ID.into(),
-        plugin_version: env!("CARGO_PKG_VERSION").into(),
-        interface_version: INTERFACE_VERSION.into(),
-        build: "compat test plugin".into(),
+    fn new_provider(
+        _host: &HostInfo,
+        settings_json: &str,
+    ) -> Result<CompatProvider, ProviderError> {
+        let settings: serde_json::Value = serde_json::from_str(settings_json)
+            .map_err(|e| ProviderError::new(ErrorKind::InvalidRequest, format!("settings: {e}")))?;
+        let provider = CompatProvider {
+            panic_in: settings["panicIn"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            tag: settings["tag"].as_str().unwrap_or_default().to_string(),
+        };
+        provider.hook("new_provider");
+        Ok(provider)
     }
-}
 
-#[sabi_extern_fn]
-fn new_provider(host: AbiHostContext, settings_json: RStr<'_>) -> RResult<ProviderBox, AbiError> {
-    let _ = (host, settings_json);
-    RResult::ROk(ProviderApi_TO::from_value(CompatProvider, TD_Opaque))
-}
-
-#[sabi_extern_fn]
-fn shutdown(timeout_ms: u64) -> AbiShutdownReport {
-    let _ = timeout_ms;
-    AbiShutdownReport {
-        clean: true,
-        message: "compat plugin: nothing was running".into(),
-    }
-}
-
-/// The root-module field the next interface appends.
-#[cfg(feature = "interface-next")]
-#[sabi_extern_fn]
-fn next_field() -> RString {
-    "a field appended in interface 1.2.0".into()
-}
-
-fn error(kind: AbiErrorKind, message: &str) -> AbiError {
-    AbiError {
-        kind: AbiErrorKind_NE::new(kind),
-        message: message.into(),
-        status: RNone,
-        request_id: RNone,
-        retry_after_ms: RNone,
+    fn shutdown(_timeout: Duration) -> ShutdownReport {
+        ShutdownReport {
+            clean: true,
+            message: "compat plugin: nothing was running".into(),
+        }
     }
 }
 
-struct CompatProvider;
+plugin_sdk::export_plugin!(CompatPlugin);
+
+struct CompatProvider {
+    panic_in: Vec<String>,
+    tag: String,
+}
+
+impl CompatProvider {
+    fn hook(&self, entry: &str) {
+        if self.panic_in.iter().any(|e| e == entry) {
+            // The whole point of this setting.
+            #[allow(clippy::panic)]
+            {
+                panic!("test hook: deliberate panic in {entry}");
+            }
+        }
+    }
+
+    fn model(&self, model_ref: &str) -> Result<ResolvedModel, ProviderError> {
+        let name = model_ref
+            .strip_prefix("compat/")
+            .unwrap_or(model_ref)
+            .to_string();
+        if name == "unknown" {
+            return Err(ProviderError::new(
+                ErrorKind::ModelNotFound,
+                format!("the compat plugin has no model '{model_ref}'"),
+            ));
+        }
+        Ok(ResolvedModel {
+            model_ref: format!("{PROVIDER_ID}/{name}"),
+            router_model: name.clone(),
+            verified: true,
+            display_name: name.clone(),
+            info: ModelInfo {
+                id: name,
+                ..ModelInfo::default()
+            },
+            ..ResolvedModel::default()
+        })
+    }
+}
+
+fn kind_named(name: &str) -> ErrorKind {
+    ErrorKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == name)
+        .unwrap_or(ErrorKind::Internal)
+}
+
+/// Runs one scripted completion on its own thread; `cancelled` ends a pause.
+fn run(name: &str, tag: &str, sink: &CompletionSink, cancelled: &AtomicBool) {
+    if let Some(kind) = name.strip_prefix("fail:") {
+        let kind = kind_named(kind);
+        sink.finish(Some(ProviderError::new(kind, format!("scripted {kind}"))));
+        return;
+    }
+    let text = format!("hello from interface {INTERFACE_VERSION}{tag}");
+    let _ = sink.event(ChatEvent::Content(text));
+    #[cfg(feature = "interface-next")]
+    {
+        use provider_abi::abi::{AbiChatEvent, AbiErrorKind, AbiErrorKind_NE};
+        // Variants only the next interface has: sent through the raw sink.
+        let _ = sink.event_abi(provider_abi::abi::AbiChatEvent_NE::new(
+            AbiChatEvent::NextNotice("an event added in the next interface".into()),
+        ));
+        if name == "error" {
+            let mut e = AbiError::from(ProviderError::new(
+                ErrorKind::Internal,
+                "quota exhausted (an error kind added in the next interface)",
+            ));
+            e.kind = AbiErrorKind_NE::new(AbiErrorKind::NextQuotaExhausted);
+            sink.finish_abi(Some(e));
+            return;
+        }
+    }
+    if name == "error" {
+        sink.finish(Some(ProviderError::new(
+            ErrorKind::RateLimited,
+            "slow down",
+        )));
+        return;
+    }
+    if let Some(ms) = name.strip_prefix("slow:").and_then(|ms| ms.parse().ok()) {
+        let until = Instant::now() + Duration::from_millis(ms);
+        while Instant::now() < until {
+            if cancelled.load(Ordering::Acquire) {
+                sink.finish(Some(ProviderError::new(ErrorKind::Cancelled, "cancelled")));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let _ = sink.event(ChatEvent::Done {
+        finish_reason: "stop".into(),
+    });
+    sink.finish(None);
+}
 
 impl ProviderApi for CompatProvider {
     fn discover(&self) -> RResult<RVec<AbiModelInfo>, AbiError> {
-        RResult::ROk(RVec::new())
+        guard(
+            "discover",
+            AssertUnwindSafe(|| {
+                self.hook("discover");
+                let model = self.model("compat/hello")?;
+                Ok(RVec::from(vec![AbiModelInfo::from(&model.info)]))
+            }),
+        )
     }
 
     fn resolve(&self, model_ref: RStr<'_>) -> RResult<AbiResolvedModel, AbiError> {
-        let message = format!("the compat plugin has no catalog ({model_ref})");
-        RErr(error(AbiErrorKind::ModelNotFound, &message))
+        guard(
+            "resolve",
+            AssertUnwindSafe(|| {
+                self.hook("resolve");
+                self.model(model_ref.as_str()).map(AbiResolvedModel::from)
+            }),
+        )
     }
 
-    /// Sends the whole answer before returning: there is nothing to wait for,
-    /// and the host's sink only queues events.
     fn complete(&self, request: AbiChatRequest, sink: EventSinkBox) -> CompletionHandleBox {
-        let handle = CompletionHandle_TO::from_value(Finished, TD_Opaque);
-        #[cfg(feature = "interface-next")]
-        if request.model.as_str() == "error" {
-            let e = error(
-                AbiErrorKind::NextQuotaExhausted,
-                "quota exhausted (an error kind added in 1.2.0)",
-            );
-            sink.finish(RSome(e));
+        let sink = CompletionSink::new(sink);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancelled);
+        let handle = cancel_handle(move || flag.store(true, Ordering::Release));
+        let started = guard(
+            "complete",
+            AssertUnwindSafe(|| {
+                self.hook("complete");
+                Ok(())
+            }),
+        );
+        if let RResult::RErr(e) = started {
+            sink.finish(Some(e.into()));
             return handle;
         }
-        let text = RString::from(format!("hello from interface {INTERFACE_VERSION}"));
-        let _ = sink.event(AbiChatEvent_NE::new(AbiChatEvent::Content(text)));
-        #[cfg(feature = "interface-next")]
-        let _ = sink.event(AbiChatEvent_NE::new(AbiChatEvent::NextNotice(
-            "an event added in 1.2.0".into(),
-        )));
-        if request.model.as_str() == "error" {
-            sink.finish(RSome(error(AbiErrorKind::RateLimited, "slow down")));
-            return handle;
-        }
-        let _ = sink.event(AbiChatEvent_NE::new(AbiChatEvent::Done {
-            finish_reason: "stop".into(),
-        }));
-        sink.finish(RNone);
+        let name = request.model.as_str();
+        let name = name.strip_prefix("compat/").unwrap_or(name).to_string();
+        let tag = self.tag.clone();
+        let panics = self.panic_in.iter().any(|e| e == "complete_task");
+        std::thread::spawn(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                if panics {
+                    #[allow(clippy::panic)] // the test hook
+                    {
+                        panic!("test hook: deliberate panic in complete_task");
+                    }
+                }
+                run(&name, &tag, &sink, &cancelled);
+            }));
+            if let Err(payload) = outcome {
+                sink.finish(Some(panic_error("complete_task", payload.as_ref())));
+            }
+        });
         handle
     }
-}
 
-/// The handle of a completion that finished before `complete` returned.
-struct Finished;
-
-impl CompletionHandle for Finished {
-    fn cancel(&self) {}
+    fn refresh(&self, _timeout_ms: u64) -> RResult<AbiRefreshReport, AbiError> {
+        RResult::ROk(AbiRefreshReport::from(RefreshReport {
+            models: 1,
+            discovered: 0,
+            fetched_at: std::time::SystemTime::UNIX_EPOCH,
+        }))
+    }
 }

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin};
+use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin, Provider};
 
 #[tokio::main]
 async fn main() {
@@ -40,7 +40,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. Create a provider; the settings are the plugin's documented JSON.
     let settings = serde_json::json!({ "baseUrl": base_url, "discovery": { "enabled": false } });
-    let provider = plugin.new_provider(HostContext::new("minimal-host", "0.1"), &settings)?;
+    let provider = Provider::new(&plugin, HostContext::new("minimal-host", "0.1"), &settings)?;
 
     // 3. Discover and resolve: answered from memory, never waits on the network.
     println!("{} models", provider.discover()?.len());

@@ -5,7 +5,7 @@
 
 mod loose;
 
-use host_sdk::Cost;
+use provider_abi::Cost;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 

@@ -5,7 +5,7 @@
 //! the original gateway ships are marked "known"; every other value is our best
 //! estimate from the model cards and is marked "unsure".
 
-use host_sdk::Cost;
+use provider_abi::Cost;
 
 /// One built-in model.
 #[derive(Debug, Clone, Copy)]
@@ -159,7 +159,7 @@ mod tests {
         ] {
             assert!(ids.contains(&id), "{id} missing");
             assert!(
-                host_sdk::ModelRef::parse(id).is_ok(),
+                crate::catalog::ModelRef::parse(id).is_ok(),
                 "{id} is not a valid ref"
             );
         }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use host_sdk::{ErrorKind, ProviderError};
+use provider_abi::{ErrorKind, ProviderError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
 use super::api::{ApiModel, excerpt, parse_models};

@@ -1,6 +1,6 @@
 //! Built-in ∪ discovered, with metadata derived from each model's backends.
 //!
-//! The rules (hf-router.md, "Deriving catalog metadata"): backends with status
+//! The rules (docs/router.md, "Deriving catalog metadata"): backends with status
 //! `error` are ignored for derived values but kept in `backends`; the context
 //! window is the smallest positive `context_length` among the rest (a request
 //! must fit whichever backend the router picks); tools are supported unless one
@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 use std::time::SystemTime;
 
-use host_sdk::{Backend, Cost, ModelInfo, ModelSource};
+use provider_abi::{Backend, Cost, ModelInfo, ModelSource};
 
 use super::api::{ApiBackend, ApiModel};
 use super::builtin::{BUILTIN_MODELS, BuiltinModel};

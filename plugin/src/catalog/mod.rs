@@ -9,14 +9,16 @@
 //! - `api`: the router's wire format and its tolerant parser.
 //! - `discovery`: `GET <base>/models` with a size cap and a time limit.
 //! - `merge`: built-in ∪ discovered, metadata derived from the backends.
+//! - `model_ref`: the `huggingface/<org>/<model>[:suffix]` grammar.
 //! - `names`: display names and aliases.
-//! - `resolve`: a user's ref or alias -> a [`host_sdk::ResolvedModel`].
+//! - `resolve`: a user's ref or alias -> a [`provider_abi::ResolvedModel`].
 //! - `refresh` and `store`: the background refresh and its on-disk last-good copy.
 
 mod api;
 mod builtin;
 mod discovery;
 mod merge;
+mod model_ref;
 mod names;
 mod refresh;
 mod resolve;
@@ -25,10 +27,12 @@ mod store;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use host_sdk::{Cost, ModelInfo};
+use provider_abi::{Cost, ModelInfo};
 
 pub(crate) use api::parse_models;
 pub(crate) use merge::merge;
+#[cfg(test)]
+pub(crate) use model_ref::ModelRef;
 pub(crate) use names::Aliases;
 pub(crate) use refresh::{CatalogHandle, RefreshOptions, RefreshOutcome};
 

@@ -1,5 +1,5 @@
 //! Display names and user aliases, as the gateway's users know them
-//! (gateway-behaviour.md, "Display names").
+//! (docs/gateway.md, "Display names").
 //!
 //! Precedence, highest first: a user alias for the exact ref; the API row's
 //! `name`, `title`, `display_name`; the built-in name; a name derived from the
@@ -10,7 +10,8 @@
 
 use std::collections::HashMap;
 
-use host_sdk::{ModelRef, PROVIDER_ID, RouteSuffix};
+use super::model_ref::{ModelRef, RouteSuffix};
+use crate::PROVIDER_ID;
 
 use super::api::ApiModel;
 

@@ -14,14 +14,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use host_sdk::{ErrorKind, ProviderError};
 use parking_lot::{Mutex, RwLock};
+use provider_abi::{ErrorKind, ProviderError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::api::ApiModel;
 use super::{Catalog, discovery, merge, store};
 use crate::auth::ApiKey;
+use crate::backoff::Backoff;
+use crate::settings::Settings;
 
 /// What drives discovery; built from the plugin settings.
 #[derive(Debug, Clone)]
@@ -44,6 +46,17 @@ pub(crate) struct RefreshOptions {
 }
 
 impl RefreshOptions {
+    /// The discovery part of the provider's settings.
+    pub(crate) fn from_settings(settings: &Settings) -> Self {
+        RefreshOptions {
+            enabled: settings.discovery_enabled,
+            interval: settings.discovery_interval,
+            timeout: settings.discovery_timeout,
+            state_dir: settings.state_dir.clone(),
+            ..RefreshOptions::new(settings.base_url.clone(), settings.api_key.clone())
+        }
+    }
+
     /// The documented defaults: enabled, every 15 min, 30 s per fetch, 32 MiB.
     pub(crate) fn new(base_url: impl Into<String>, api_key: Option<ApiKey>) -> Self {
         RefreshOptions {
@@ -264,11 +277,11 @@ pub(super) fn retry_delay(
     failures: u32,
     retry_after: Option<Duration>,
 ) -> Duration {
-    let cap = options.retry_max.min(options.interval);
-    let exponent = failures.saturating_sub(1).min(20);
-    let base = options.retry_initial.saturating_mul(1 << exponent).min(cap);
-    let jitter = rand::Rng::random_range(&mut rand::rng(), 0.8..=1.2);
-    let delay = base.mul_f64(jitter).min(cap);
+    let backoff = Backoff {
+        first: options.retry_initial,
+        cap: options.retry_max.min(options.interval),
+    };
+    let delay = backoff.around(failures, &mut rand::rng());
     retry_after.map_or(delay, |server| delay.max(server))
 }
 

@@ -8,15 +8,18 @@
 
 use std::borrow::Cow;
 
-use host_sdk::{ErrorKind, ModelInfo, ModelRefStr, PROVIDER_ID, ProviderError, RouteSuffix};
+use provider_abi::{ErrorKind, ModelInfo, ProviderError};
+
+use super::model_ref::{ModelRefStr, RouteSuffix};
+use crate::PROVIDER_ID;
 
 use super::{Aliases, Catalog, Entry, merge, names};
 
 /// Backends the router has dropped; a ref naming one fails even when the
-/// catalog does not know the model's backends (hf-router.md).
+/// catalog does not know the model's backends (docs/router.md).
 const REMOVED_BACKENDS: [&str; 3] = ["nebius", "sambanova", "hyperbolic"];
 /// A resolved ref whose catalog entry is borrowed; fields as in
-/// [`host_sdk::ResolvedModel`].
+/// [`provider_abi::ResolvedModel`].
 #[derive(Debug, Clone)]
 pub(crate) struct ResolvedRef<'a> {
     pub(crate) model_ref: String,
@@ -31,8 +34,8 @@ pub(crate) struct ResolvedRef<'a> {
 
 impl ResolvedRef<'_> {
     #[cfg(test)]
-    pub(crate) fn into_owned(self) -> host_sdk::ResolvedModel {
-        host_sdk::ResolvedModel {
+    pub(crate) fn into_owned(self) -> provider_abi::ResolvedModel {
+        provider_abi::ResolvedModel {
             model_ref: self.model_ref,
             router_model: self.router_model,
             suffix: self.suffix,
@@ -70,7 +73,7 @@ impl Catalog {
         &self,
         input: &str,
         aliases: &Aliases,
-    ) -> Result<host_sdk::ResolvedModel, ProviderError> {
+    ) -> Result<provider_abi::ResolvedModel, ProviderError> {
         self.resolve_ref(input, aliases)
             .map(ResolvedRef::into_owned)
     }

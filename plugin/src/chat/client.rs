@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use host_sdk::{ChatEvent, ChatRequest, Cost, ErrorKind, ProviderError};
+use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, ProviderError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio_util::sync::CancellationToken;
 
@@ -188,7 +188,7 @@ impl Attempt<'_> {
             let error = error::from_response(status.as_u16(), &headers, &body);
             // The kind decides, not the status: a 429 for an exhausted quota is `Billing`,
             // and waiting does not bring credits back.
-            let retryable = matches!(error.kind, ErrorKind::RateLimited | ErrorKind::Unavailable);
+            let retryable = error.kind.is_transient();
             return Err(Failure { error, retryable });
         }
 
@@ -302,10 +302,7 @@ async fn read_body(
 /// Errors in the answer itself (in-stream errors, truncation) are retryable when
 /// transient; the retry loop still refuses once the host saw output.
 fn answer_failure(error: ProviderError) -> Failure {
-    let retryable = matches!(
-        error.kind,
-        ErrorKind::Unavailable | ErrorKind::RateLimited | ErrorKind::Network
-    );
+    let retryable = error.kind.is_transient();
     Failure { error, retryable }
 }
 
@@ -352,5 +349,4 @@ fn describe(error: &reqwest::Error) -> String {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

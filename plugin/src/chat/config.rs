@@ -1,9 +1,9 @@
 //! How a completion reaches the router: endpoint, token, time limits, retries, size bounds.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::auth::ApiKey;
+use crate::settings::Settings;
 
 /// Everything `run_completion` needs besides the request itself.
 ///
@@ -52,6 +52,25 @@ impl Default for ChatConfig {
 }
 
 impl ChatConfig {
+    /// The chat part of the provider's settings.
+    pub(crate) fn from_settings(settings: &Settings) -> Self {
+        ChatConfig {
+            base_url: settings.base_url.clone(),
+            api_key: settings.api_key.clone(),
+            bill_to: settings.bill_to.clone(),
+            first_byte_timeout: settings.first_byte_timeout,
+            idle_timeout: settings.idle_timeout,
+            total_timeout: settings.total_timeout,
+            retry: RetryPolicy {
+                max_attempts: settings.max_attempts,
+                base_delay: settings.base_delay,
+                max_delay: settings.max_delay,
+                max_retry_after: settings.max_retry_after,
+            },
+            ..ChatConfig::default()
+        }
+    }
+
     /// `<base_url>/chat/completions`, tolerating a trailing slash on the base.
     pub(crate) fn completions_url(&self) -> String {
         format!("{}/chat/completions", self.base_url.trim_end_matches('/'))
@@ -85,22 +104,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A duration for people: `120 s`, `1.5 s`, `250 ms`.
-pub(crate) struct Human(pub Duration);
-
-impl fmt::Display for Human {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        if ms < 1000 {
-            write!(f, "{ms} ms")
-        } else if ms.is_multiple_of(1000) {
-            write!(f, "{} s", ms / 1000)
-        } else {
-            write!(f, "{:.1} s", self.0.as_secs_f64())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,12 +119,5 @@ mod tests {
         assert_eq!(c.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.retry.max_attempts, 3);
         assert_eq!(c.max_event_bytes, 4 << 20);
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(Human(Duration::from_secs(120)).to_string(), "120 s");
-        assert_eq!(Human(Duration::from_millis(1500)).to_string(), "1.5 s");
-        assert_eq!(Human(Duration::from_millis(250)).to_string(), "250 ms");
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::SystemTime;
 
-use host_sdk::{ErrorKind, ProviderError};
+use provider_abi::{ErrorKind, ProviderError};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -209,5 +209,4 @@ fn cap(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "error_tests.rs"]
 mod tests;

@@ -5,14 +5,15 @@
 //! client only knows the connect limit: the others depend on where in the answer we are,
 //! which only this code knows.
 
+use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use host_sdk::{ErrorKind, ProviderError};
+use provider_abi::{ErrorKind, ProviderError};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use super::config::{ChatConfig, Human};
+use super::config::ChatConfig;
 use super::retry::Failure;
 
 /// The limit that applies to one wait.
@@ -60,11 +61,11 @@ impl<'a> Limits<'a> {
             () = sleep_until(phase_deadline) => Err(match phase {
                 Phase::FirstByte(_) => Failure::retryable(timeout(format!(
                     "no answer from the server within the first-byte time limit ({})",
-                    Human(self.config.first_byte_timeout)
+                    DurationText(self.config.first_byte_timeout)
                 ))),
                 Phase::Idle => Failure::fatal(timeout(format!(
                     "the answer stalled: nothing arrived within the idle time limit ({})",
-                    Human(self.config.idle_timeout)
+                    DurationText(self.config.idle_timeout)
                 ))),
             }),
             output = work => Ok(output),
@@ -90,7 +91,7 @@ impl<'a> Limits<'a> {
         let limit = self.config.total_timeout.unwrap_or_default();
         timeout(format!(
             "the call exceeded its total time limit ({})",
-            Human(limit)
+            DurationText(limit)
         ))
     }
 }
@@ -108,6 +109,22 @@ pub(crate) fn cancelled() -> ProviderError {
 
 fn timeout(message: String) -> ProviderError {
     ProviderError::new(ErrorKind::Timeout, message)
+}
+
+/// A duration for people: `120 s`, `1.5 s`, `250 ms`.
+pub(crate) struct DurationText(pub Duration);
+
+impl fmt::Display for DurationText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms < 1000 {
+            write!(f, "{ms} ms")
+        } else if ms.is_multiple_of(1000) {
+            write!(f, "{} s", ms / 1000)
+        } else {
+            write!(f, "{:.1} s", self.0.as_secs_f64())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +192,19 @@ mod tests {
                 .unwrap_err()
                 .kind,
             ErrorKind::Cancelled
+        );
+    }
+
+    #[test]
+    fn duration_texts() {
+        assert_eq!(DurationText(Duration::from_secs(120)).to_string(), "120 s");
+        assert_eq!(
+            DurationText(Duration::from_millis(1500)).to_string(),
+            "1.5 s"
+        );
+        assert_eq!(
+            DurationText(Duration::from_millis(250)).to_string(),
+            "250 ms"
         );
     }
 }

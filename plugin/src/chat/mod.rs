@@ -2,7 +2,7 @@
 //!
 //! The FFI edge calls [`run_completion`] with a [`ChatConfig`] and a [`CompletionTarget`];
 //! everything below it is private to this module:
-//! - `request`: `host_sdk::ChatRequest` -> the router's JSON body (`model` first).
+//! - `request`: `provider_abi::ChatRequest` -> the router's JSON body (`model` first).
 //! - `client`: the HTTP exchange, retries before the first event, `ServedBy` placement.
 //! - `limits`: first-byte / idle / total time limits and cancellation around every wait.
 //! - `retry`: backoff with full jitter, `Retry-After`.
@@ -26,10 +26,8 @@ mod translate;
 mod wire;
 
 #[cfg(test)]
-mod conformance_tests;
-#[cfg(test)]
-mod transcript;
+mod tests;
 
 pub(crate) use client::{CompletionTarget, run_completion};
-pub(crate) use config::{ChatConfig, RetryPolicy};
+pub(crate) use config::ChatConfig;
 pub(crate) use stream::EventStream;

@@ -6,7 +6,7 @@
 //! text and are embedded verbatim as `RawValue`s, so a schema's property order (which
 //! guides structured generation) survives unchanged.
 
-use host_sdk::{ChatRequest, ContentPart, ErrorKind, Message, ProviderError, Role, ToolCall};
+use provider_abi::{ChatRequest, ContentPart, ErrorKind, Message, ProviderError, Role, ToolCall};
 use serde::Serialize;
 use serde_json::value::RawValue;
 

@@ -7,10 +7,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use host_sdk::ProviderError;
+use provider_abi::ProviderError;
 use rand::Rng;
 
 use super::config::RetryPolicy;
+use crate::backoff::Backoff;
 
 /// Why an attempt failed, and whether the same request may be sent again. The caller adds
 /// the other condition: nothing may have reached the host yet.
@@ -56,13 +57,11 @@ pub(crate) fn next_delay(
     if let Some(asked) = retry_after {
         return (asked <= policy.max_retry_after).then_some(asked);
     }
-    let doublings = attempt.saturating_sub(1).min(31);
-    let step = policy
-        .base_delay
-        .saturating_mul(1 << doublings)
-        .min(policy.max_delay);
-    let step_ms = u64::try_from(step.as_millis()).unwrap_or(u64::MAX);
-    Some(Duration::from_millis(rng.random_range(0..=step_ms)))
+    let backoff = Backoff {
+        first: policy.base_delay,
+        cap: policy.max_delay,
+    };
+    Some(backoff.full_jitter(attempt, rng))
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (a date in the past means now).

@@ -2,7 +2,7 @@
 //! translator, and the same translation for a whole JSON answer. The client drives it
 //! from the network; the conformance test drives it from recordings.
 
-use host_sdk::{ChatEvent, Cost, ErrorKind, ProviderError};
+use provider_abi::{ChatEvent, Cost, ErrorKind, ProviderError};
 
 use super::sse::SseDecoder;
 use super::translate::Translator;

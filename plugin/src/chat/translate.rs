@@ -4,7 +4,7 @@
 //! usage and the finish reason until the answer ends: backends send `finish_reason` before
 //! the usage-only chunk, and the host wants `Usage` then `Done` last.
 
-use host_sdk::{ChatEvent, Cost, ErrorKind, ProviderError, ToolCallDelta, Usage};
+use provider_abi::{ChatEvent, Cost, ErrorKind, ProviderError, ToolCallDelta, Usage};
 use serde_json::Value;
 
 use super::error::stream_error;
@@ -323,5 +323,4 @@ fn excerpt(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "translate_tests.rs"]
 mod tests;

@@ -14,8 +14,7 @@ use crate::commands::models::table;
 use crate::commands::onboard::{self, AUTH_CHOICE, MODE_LOCAL};
 use crate::error::{CliError, CliResult};
 use crate::host::{self, DEFAULT_MODEL};
-use crate::mock_router::{MockOptions, MockRouter};
-use crate::paths;
+use testkit::mock_router::{MockOptions, MockRouter};
 
 /// The demo's key: fake, and the only one its mock router accepts.
 pub const DEMO_KEY: &str = "hf_demo_not_a_real_token";
@@ -41,7 +40,7 @@ pub async fn run(global: &GlobalOptions) -> CliResult {
         router.base_url()
     );
 
-    let plugin = Plugin::load(paths::plugin_path(global.plugin.as_deref())?)?;
+    let plugin = host::load_plugin(global)?;
     let info = plugin.info();
     println!(
         "loaded {} plugin {} (interface {}) from {}",

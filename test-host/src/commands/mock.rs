@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use crate::error::{CliError, CliResult};
-use crate::mock_router::{self, MockOptions};
+use testkit::mock_router::{self, MockOptions};
 
 /// Serves the mock router on `listen` until Ctrl-C.
 pub async fn run(listen: SocketAddr) -> CliResult {

@@ -1,11 +1,11 @@
 //! `test-host models`.
 
-use host_sdk::{ModelInfo, PROVIDER_ID};
+use host_sdk::ModelInfo;
 use serde_json::{Value, json};
 
 use crate::cli::GlobalOptions;
 use crate::error::CliResult;
-use crate::host;
+use crate::host::{self, PROVIDER_ID};
 
 /// One catalog row as JSON, with every field.
 pub fn model_json(m: &ModelInfo) -> Value {

@@ -56,7 +56,7 @@ pub fn cancelled() -> CliError {
 /// cancelled prompt, or an I/O error while writing.
 pub async fn run(global: &GlobalOptions, args: &OnboardArgs) -> CliResult {
     check_flags(args)?;
-    let plugin = Plugin::load(paths::plugin_path(global.plugin.as_deref())?)?;
+    let plugin = host::load_plugin(global)?;
     let outcome = if args.non_interactive {
         noninteractive::run(global, args, &plugin).await
     } else {
@@ -144,9 +144,7 @@ impl Target {
             global.base_url.as_deref(),
             Some(key),
         )?;
-        plugin
-            .new_provider(host::host_context(), &settings)
-            .map_err(|e| CliError::usage(format!("the plugin refused its settings: {}", e.message)))
+        host::new_provider(plugin, &settings)
     }
 }
 

@@ -17,7 +17,7 @@ pub fn run(global: &GlobalOptions, as_json: bool) -> CliResult {
             "provider_id": info.provider_id,
             "plugin_version": info.plugin_version,
             "interface_version": info.interface_version,
-            "host_interface_version": host_sdk::abi::INTERFACE_VERSION,
+            "host_interface_version": host_sdk::INTERFACE_VERSION,
             "build": info.build,
             "path": plugin.path(),
         });
@@ -26,7 +26,7 @@ pub fn run(global: &GlobalOptions, as_json: bool) -> CliResult {
         println!("provider id:        {}", info.provider_id);
         println!("plugin version:     {}", info.plugin_version);
         println!("interface version:  {}", info.interface_version);
-        println!("host interface:     {}", host_sdk::abi::INTERFACE_VERSION);
+        println!("host interface:     {}", host_sdk::INTERFACE_VERSION);
         println!("build:              {}", info.build);
         println!("path:               {}", plugin.path().display());
     }

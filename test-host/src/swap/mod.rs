@@ -1,12 +1,12 @@
 //! Hot swap in this host: the chat REPL's `/swap` and `/plugins`, watch mode
-//! (`chat --watch-plugin`) and the `swap-test` load test all go through one
+//! (`chat --watch-plugin`) and the `swap-test` command all go through one
 //! [`ProviderSlot`].
 //!
 //! # Layout
 //! `mod.rs` (the slot of a chat session, one-line reports), [`watch`] (reload
-//! the plugin when its file changes), [`load`] (the `swap-test` command).
+//! the plugin when its file changes). The `swap-test` command itself is in
+//! `commands::swap_test`.
 
-pub mod load;
 pub mod watch;
 
 use std::path::Path;

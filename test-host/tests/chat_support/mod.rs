@@ -13,8 +13,8 @@ use host_sdk::{
 };
 use serde_json::Value;
 use tempfile::TempDir;
-use test_host::mock_router::MockRouter;
-use test_host::mock_router::scenario::{answer_for, expected, word_pieces};
+use testkit::mock_router::MockRouter;
+use testkit::mock_router::scenario::{answer_for, expected, word_pieces};
 
 use crate::common;
 
@@ -35,12 +35,12 @@ pub fn plugin() -> &'static Plugin {
 pub async fn env(extra: Value) -> Env {
     let router = common::router().await;
     let dir = tempfile::tempdir().unwrap();
-    let provider = plugin()
-        .new_provider(
-            HostContext::new("e2e", "0"),
-            &common::settings(&router, dir.path(), extra),
-        )
-        .unwrap();
+    let provider = host_sdk::Provider::new(
+        plugin(),
+        HostContext::new("e2e", "0"),
+        &common::settings(&router, dir.path(), extra),
+    )
+    .unwrap();
     Env {
         router,
         provider,

@@ -1,5 +1,6 @@
-//! Shared pieces of the end-to-end tests: build the real plugin once, load it
-//! through host-sdk, and start the mock router on 127.0.0.1.
+//! Shared pieces of the end-to-end tests: find the real plugin cargo built
+//! for this run, load it through host-sdk, and start the mock router on
+//! 127.0.0.1.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: failing loudly is the point
 #![allow(dead_code)] // each test binary uses a different subset
 
@@ -9,24 +10,13 @@ use std::sync::OnceLock;
 
 use host_sdk::{HostContext, Plugin, Provider};
 use serde_json::{Value, json};
-use test_host::mock_router::{MockOptions, MockRouter};
+use testkit::mock_router::{MockOptions, MockRouter};
 
-/// The target profile directory this test binary was built into
-/// (`target/<profile>`; test binaries live in its `deps/`).
-pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps dir");
-    deps.parent().expect("profile dir").to_path_buf()
-}
-
-/// Builds the plugin cdylib (same profile as the tests, with the test-only
-/// panic hooks) once per test binary and returns its path. Fails the test —
-/// never skips — when it cannot be built.
+/// The real plugin's cdylib, which cargo built before this test (it is a
+/// dev-dependency of test-host). Fails the test — never skips — when missing.
 pub fn plugin_path() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        test_host::paths::build_plugin(&["test-hooks"]).unwrap_or_else(|e| panic!("{e}"))
-    })
+    PATH.get_or_init(|| testkit::cdylib::plugin_path().unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// The plugin, loaded through host-sdk.
@@ -110,14 +100,13 @@ pub async fn assert_still_answers(provider: &Provider) {
         .expect("a plain chat after the fault");
     assert_eq!(
         ok.content,
-        test_host::mock_router::scenario::answer_for("after")
+        testkit::mock_router::scenario::answer_for("after")
     );
 }
 
 /// A provider from the loaded plugin.
 pub fn provider(settings: &Value) -> Provider {
-    plugin()
-        .new_provider(HostContext::new("e2e", "0"), settings)
+    host_sdk::Provider::new(&plugin(), HostContext::new("e2e", "0"), settings)
         .expect("create the provider")
 }
 

@@ -133,12 +133,8 @@ fn excerpts_are_short_and_cut_on_a_char_boundary() {
 
 #[test]
 fn wire_form_round_trips() {
-    let body = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/fixtures/models/hub-docs-example.json"),
-    )
-    .unwrap();
-    let row: Value = serde_json::from_slice(&body).unwrap();
+    let body = testkit::fixtures::model_list("hub-docs-example.json").unwrap();
+    let row: Value = serde_json::from_str(&body).unwrap();
     let parsed = parse_row(&row).unwrap();
     let again = parse_row(&parsed.to_wire()).unwrap();
     assert_eq!(parsed, again);
@@ -212,7 +208,7 @@ proptest! {
             for row in rows {
                 // Resolvable in the canonical form (a bare `huggingface/x` id reads as a prefix).
                 let canonical = format!("huggingface/{}", row.id);
-                prop_assert!(host_sdk::ModelRef::parse(&canonical).is_ok());
+                prop_assert!(crate::catalog::ModelRef::parse(&canonical).is_ok());
                 // Whatever was kept survives a save and a reload unchanged.
                 prop_assert_eq!(parse_row(&row.to_wire()), Some(row));
             }

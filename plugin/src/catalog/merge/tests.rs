@@ -4,9 +4,7 @@ use super::*;
 use crate::catalog::parse_models;
 
 fn fixture_list() -> Vec<ApiModel> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/models/hub-docs-example.json");
-    let row = std::fs::read_to_string(path).unwrap();
+    let row = testkit::fixtures::model_list("hub-docs-example.json").unwrap();
     // The fixture is one row as the docs print it; the router wraps rows in a list.
     parse_models(format!(r#"{{"object":"list","data":[{row}]}}"#).as_bytes()).unwrap()
 }

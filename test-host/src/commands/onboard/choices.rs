@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use host_sdk::{Backend, ModelInfo, PROVIDER_ID};
+use host_sdk::{Backend, ModelInfo};
 
-use crate::host::DEFAULT_MODEL;
+use crate::host::{DEFAULT_MODEL, PROVIDER_ID};
 
 /// The router-chosen variants, each "provider locked".
 const POLICIES: [&str; 2] = ["cheapest", "fastest"];

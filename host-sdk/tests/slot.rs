@@ -1,0 +1,103 @@
+//! Hot swap with a real library: a call in flight finishes on the old
+//! version while new calls go to the new one; a file that cannot load leaves
+//! the current version serving.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::compat_plugin;
+use host_sdk::{
+    ChatEvent, ChatRequest, HostContext, Message, Plugin, ProviderSlot, SwapError, VersionState,
+};
+use serde_json::json;
+
+/// Two versions: the test plugin, and a copy with bytes appended after the
+/// end of its ELF image (the loader maps only what the program headers
+/// name), so the two files differ and load as two libraries.
+fn two_versions(dir: &Path) -> (PathBuf, PathBuf) {
+    let a = compat_plugin(&[]);
+    let b = dir.join(testkit::cdylib::library_file_name("compat_plugin_v2"));
+    let mut bytes = std::fs::read(&a).unwrap();
+    bytes.extend_from_slice(b"version 2");
+    std::fs::write(&b, bytes).unwrap();
+    (a, b)
+}
+
+fn slot(file: &Path) -> ProviderSlot {
+    let host = HostContext::new("host-sdk-test", "0");
+    ProviderSlot::new(Plugin::load(file).unwrap(), host, json!({})).unwrap()
+}
+
+async fn answer(slot: &ProviderSlot) -> String {
+    let request = ChatRequest::new("compat/hello", vec![Message::user("hi")]);
+    slot.complete(request).collect().await.unwrap().content
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_in_flight_finishes_on_the_old_version_which_reports_draining() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = two_versions(dir.path());
+    let slot = slot(&a);
+    let mut stream = slot.complete(ChatRequest::new(
+        "compat/slow:300",
+        vec![Message::user("hi")],
+    ));
+    let first = stream.next().await.unwrap().unwrap();
+    assert!(matches!(first, ChatEvent::Content(_)), "{first:?}");
+
+    let swapping = {
+        let slot = slot.clone();
+        tokio::spawn(async move { slot.swap(b, Duration::from_secs(30)).await })
+    };
+    // New calls go to version 2 while version 1 drains its stream.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while slot.active().id != 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let versions = slot.versions();
+    assert_eq!(versions[0].state, VersionState::Draining, "{versions:?}");
+    assert_eq!(versions[0].in_flight, 1, "{versions:?}");
+    assert_eq!(versions[1].state, VersionState::Active, "{versions:?}");
+    assert!(answer(&slot).await.starts_with("hello from"));
+
+    // The old stream completes normally, and only then is version 1 shut down.
+    let rest = stream.collect().await.unwrap();
+    assert_eq!(rest.finish_reason.as_deref(), Some("stop"));
+    let report = swapping.await.unwrap().unwrap();
+    assert!(report.drained && report.abandoned == 0, "{report:?}");
+    assert!(
+        report.shutdown.as_ref().is_some_and(|s| s.clean),
+        "{report:?}"
+    );
+    assert_eq!((report.from_id, report.to_id), (1, 2));
+    assert!(
+        slot.shutdown(Duration::from_secs(5))
+            .await
+            .is_some_and(|s| s.clean)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_cannot_load_leaves_the_current_version_serving() {
+    let slot = slot(&compat_plugin(&[]));
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("libbroken.so");
+    std::fs::write(&garbage, b"\x7fELF but not really").unwrap();
+
+    for path in [garbage.clone(), dir.path().join("missing.so")] {
+        let err = slot.swap(&path, Duration::from_secs(1)).await.unwrap_err();
+        assert!(matches!(err, SwapError::Load(_)), "{err:?}");
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+    }
+    assert_eq!(slot.versions().len(), 1);
+    assert_eq!(slot.active().state, VersionState::Active);
+    assert!(answer(&slot).await.starts_with("hello from"));
+    assert!(
+        slot.shutdown(Duration::from_secs(5))
+            .await
+            .is_some_and(|s| s.clean)
+    );
+}

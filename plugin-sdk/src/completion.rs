@@ -1,0 +1,179 @@
+//! The two objects of one completion: the host's sink, finished exactly once,
+//! and the handle the host cancels it with.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RNone, ROption, RSome};
+use provider_abi::abi::{
+    AbiChatEvent_NE, AbiError, CompletionHandle, CompletionHandle_TO, CompletionHandleBox,
+    EventSinkBox,
+};
+use provider_abi::{ChatEvent, ErrorKind, ProviderError};
+
+/// The host's event sink for one completion, finished exactly once.
+///
+/// The first [`CompletionSink::finish`] wins; later ones are ignored. If the
+/// sink is dropped unfinished — the task that owned it was dropped because
+/// the plugin's runtime shut down under it — it finishes with an
+/// `Unavailable` error, so the host's stream always ends.
+pub struct CompletionSink {
+    sink: EventSinkBox,
+    finished: AtomicBool,
+}
+
+impl std::fmt::Debug for CompletionSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompletionSink")
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
+
+impl CompletionSink {
+    /// Wraps the sink the host passed to `complete`.
+    pub fn new(sink: EventSinkBox) -> Self {
+        CompletionSink {
+            sink,
+            finished: AtomicBool::new(false),
+        }
+    }
+
+    /// Sends one event. Returns `false` when the host stopped listening: stop
+    /// the completion and close its connection.
+    pub fn event(&self, event: ChatEvent) -> bool {
+        match AbiChatEvent_NE::try_from(event) {
+            Ok(event) => self.sink.event(event),
+            // `Unknown` exists only on the host side: nothing to send.
+            Err(_) => true,
+        }
+    }
+
+    /// Sends one event already in its ABI form (for a plugin that builds ABI
+    /// values itself). Returns `false` as [`CompletionSink::event`] does.
+    pub fn event_abi(&self, event: AbiChatEvent_NE) -> bool {
+        self.sink.event(event)
+    }
+
+    /// Ends the stream: `None` after a `Done` event, or the error that ended
+    /// it. Only the first call reaches the host.
+    pub fn finish(&self, error: Option<ProviderError>) {
+        self.finish_abi(error.map(AbiError::from));
+    }
+
+    /// [`CompletionSink::finish`] with an error already in its ABI form.
+    pub fn finish_abi(&self, error: Option<AbiError>) {
+        if self.finished.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let error: ROption<AbiError> = match error {
+            Some(e) => RSome(e),
+            None => RNone,
+        };
+        self.sink.finish(error);
+    }
+}
+
+impl Drop for CompletionSink {
+    fn drop(&mut self) {
+        self.finish(Some(ProviderError::new(
+            ErrorKind::Unavailable,
+            "the plugin was shut down while the completion ran",
+        )));
+    }
+}
+
+/// A completion handle that calls `cancel` when the host cancels *and* when
+/// the host drops the handle, so a dropped stream never leaves its transfer
+/// running. `cancel` may run more than once and must be cheap (it runs on
+/// the host's thread).
+pub fn cancel_handle(cancel: impl Fn() + Send + Sync + 'static) -> CompletionHandleBox {
+    CompletionHandle_TO::from_value(CancelOnDrop(cancel), TD_Opaque)
+}
+
+struct CancelOnDrop<F: Fn() + Send + Sync>(F);
+
+impl<F: Fn() + Send + Sync> CompletionHandle for CancelOnDrop<F> {
+    fn cancel(&self) {
+        (self.0)();
+    }
+}
+
+impl<F: Fn() + Send + Sync> Drop for CancelOnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use abi_stable::std_types::RBox;
+    use parking_lot::Mutex;
+    use provider_abi::abi::{EventSink, EventSink_TO};
+
+    #[derive(Default)]
+    struct Recorded {
+        events: Mutex<Vec<ChatEvent>>,
+        finishes: Mutex<Vec<Option<ProviderError>>>,
+    }
+
+    struct TestSink(Arc<Recorded>);
+
+    impl EventSink for TestSink {
+        fn event(&self, event: AbiChatEvent_NE) -> bool {
+            self.0.events.lock().push(event.into());
+            true
+        }
+
+        fn finish(&self, error: ROption<AbiError>) {
+            self.0
+                .finishes
+                .lock()
+                .push(error.into_option().map(ProviderError::from));
+        }
+    }
+
+    fn sink() -> (CompletionSink, Arc<Recorded>) {
+        let recorded = Arc::new(Recorded::default());
+        let abi: EventSink_TO<'static, RBox<()>> =
+            EventSink_TO::from_value(TestSink(Arc::clone(&recorded)), TD_Opaque);
+        (CompletionSink::new(abi), recorded)
+    }
+
+    #[test]
+    fn finishes_once_and_drop_after_finish_sends_nothing() {
+        let (sink, recorded) = sink();
+        assert!(sink.event(ChatEvent::Content("hi".into())));
+        sink.finish(None);
+        sink.finish(Some(ProviderError::new(ErrorKind::Internal, "late")));
+        drop(sink);
+        assert_eq!(*recorded.events.lock(), [ChatEvent::Content("hi".into())]);
+        assert_eq!(*recorded.finishes.lock(), [None]);
+    }
+
+    #[test]
+    fn an_unfinished_sink_finishes_with_an_error_when_dropped() {
+        let (sink, recorded) = sink();
+        drop(sink);
+        let finishes = recorded.finishes.lock();
+        let error = finishes[0].as_ref().map(|e| e.kind);
+        assert_eq!(error, Some(ErrorKind::Unavailable));
+    }
+
+    #[test]
+    fn the_handle_cancels_on_cancel_and_on_drop() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&calls);
+        let handle = cancel_handle(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        handle.cancel();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        drop(handle);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,300 @@
+//! Model refs: `huggingface/<org>/<model>[:suffix]`, as written in gateway configs.
+//! The router's id grammar and its suffixes belong to this provider, so the
+//! parser lives here, not in the contract: a host only passes refs through.
+//!
+//! The provider prefix is split off at the FIRST `/` (trimmed, case-insensitive);
+//! what remains is the router's model id, sent as is. A ref without the prefix is
+//! a bare id. Suffixes `:fastest`, `:cheapest` and `:preferred` are routing
+//! policies; any other suffix names one backend.
+
+use std::fmt;
+
+use crate::PROVIDER_ID;
+
+/// The part after `:` in a model ref.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RouteSuffix {
+    /// `:fastest`: the router picks the highest-throughput backend.
+    Fastest,
+    /// `:cheapest`: the router picks the lowest price per output token.
+    Cheapest,
+    /// `:preferred`: the order set in the user's Hugging Face settings.
+    Preferred,
+    /// `:<provider>`: force one backend.
+    Backend(String),
+}
+
+impl RouteSuffix {
+    /// The suffix text without the colon.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RouteSuffix::Fastest => "fastest",
+            RouteSuffix::Cheapest => "cheapest",
+            RouteSuffix::Preferred => "preferred",
+            RouteSuffix::Backend(name) => name,
+        }
+    }
+
+    /// Whether the router alone chooses the backend ("provider locked").
+    pub(crate) fn is_locked(&self) -> bool {
+        matches!(self, RouteSuffix::Fastest | RouteSuffix::Cheapest)
+    }
+
+    fn parse(text: &str) -> RouteSuffix {
+        // Compared in place: resolving a ref is a hot path, and the policies
+        // need no allocation.
+        if text.eq_ignore_ascii_case("fastest") {
+            RouteSuffix::Fastest
+        } else if text.eq_ignore_ascii_case("cheapest") {
+            RouteSuffix::Cheapest
+        } else if text.eq_ignore_ascii_case("preferred") {
+            RouteSuffix::Preferred
+        } else {
+            RouteSuffix::Backend(text.to_ascii_lowercase())
+        }
+    }
+}
+
+/// A parsed model ref.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ModelRef {
+    /// `org/name`, case kept.
+    pub(crate) id: String,
+    /// The routing suffix, if any.
+    pub(crate) suffix: Option<RouteSuffix>,
+}
+
+/// Why a string is not a model ref.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid model ref '{input}': {reason}")]
+pub(crate) struct ModelRefError {
+    /// The text that was parsed.
+    pub(crate) input: String,
+    /// What is wrong with it.
+    pub(crate) reason: &'static str,
+}
+
+/// A parsed model ref that borrows its id from the text it was parsed from:
+/// [`ModelRef`] without allocating, for code that resolves a ref on every
+/// request. Only a backend suffix (`:together`) is owned, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ModelRefStr<'a> {
+    /// `org/name`, case kept.
+    pub(crate) id: &'a str,
+    /// The routing suffix, if any.
+    pub(crate) suffix: Option<RouteSuffix>,
+}
+
+impl<'a> ModelRefStr<'a> {
+    /// Parses like [`ModelRef::parse`], borrowing the id from `input`.
+    ///
+    /// # Errors
+    /// As [`ModelRef::parse`].
+    pub(crate) fn parse(input: &'a str) -> Result<ModelRefStr<'a>, ModelRefError> {
+        let err = |reason| ModelRefError {
+            input: input.to_string(),
+            reason,
+        };
+        let trimmed = input.trim();
+        let Some(first_slash) = trimmed.bytes().position(|b| b == b'/') else {
+            return Err(err("expected <org>/<model>"));
+        };
+        let rest = if trimmed[..first_slash]
+            .trim()
+            .eq_ignore_ascii_case(PROVIDER_ID)
+        {
+            trimmed[first_slash + 1..].trim()
+        } else {
+            trimmed
+        };
+        // One pass over the id (up to the first ':'): where its '/' is,
+        // whether there is another, and whether any byte may be whitespace or
+        // a control character (only then are chars decoded). This runs on
+        // every resolve; separate scans cost several times as much.
+        let mut end = rest.len();
+        let mut slash = None;
+        let mut extra_slash = false;
+        let mut suspicious = false;
+        for (i, &b) in rest.as_bytes().iter().enumerate() {
+            match b {
+                b':' => {
+                    end = i;
+                    break;
+                }
+                b'/' if slash.is_none() => slash = Some(i),
+                b'/' => extra_slash = true,
+                _ if b <= b' ' || b >= 0x7f => suspicious = true,
+                _ => {}
+            }
+        }
+        let id = &rest[..end];
+        let suffix = (end < rest.len()).then(|| &rest[end + 1..]);
+        let Some(slash) = slash else {
+            return Err(err("expected <org>/<model>"));
+        };
+        if slash == 0 || slash + 1 == end || extra_slash {
+            return Err(err("expected exactly one '/' between <org> and <model>"));
+        }
+        if suspicious && has_space_or_control(id) {
+            return Err(err("the model id contains whitespace"));
+        }
+        let suffix = match suffix {
+            None => None,
+            Some("") => return Err(err("empty suffix after ':'")),
+            // A byte test suffices: a non-ASCII character fails it either way.
+            Some(s)
+                if !s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) =>
+            {
+                return Err(err(
+                    "the suffix may only contain letters, digits, '-', '_' and '.'",
+                ));
+            }
+            Some(s) => Some(RouteSuffix::parse(s)),
+        };
+        Ok(ModelRefStr { id, suffix })
+    }
+
+    /// Whether the router alone chooses the backend.
+    pub(crate) fn is_locked(&self) -> bool {
+        self.suffix.as_ref().is_some_and(RouteSuffix::is_locked)
+    }
+
+    /// The owned [`ModelRef`].
+    pub(crate) fn into_owned(self) -> ModelRef {
+        ModelRef {
+            id: self.id.to_string(),
+            suffix: self.suffix,
+        }
+    }
+}
+
+/// Whether `text` has a whitespace or control character. Ids are ASCII in
+/// practice, and scanning bytes is several times cheaper than decoding chars;
+/// for ASCII, "whitespace or control" is exactly `<= ' '` or DEL.
+fn has_space_or_control(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|b| b <= b' ' || b == 0x7f)
+    } else {
+        text.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+}
+
+impl ModelRef {
+    /// Parses `huggingface/<org>/<model>[:suffix]` or a bare `<org>/<model>[:suffix]`.
+    ///
+    /// # Errors
+    /// When the id is not `org/name`, contains whitespace, or the suffix is empty
+    /// or malformed. A plain alias (no `/`) is an error here: resolve aliases first.
+    pub(crate) fn parse(input: &str) -> Result<ModelRef, ModelRefError> {
+        ModelRefStr::parse(input).map(ModelRefStr::into_owned)
+    }
+
+    /// What the router receives as `model`: `<id>[:suffix]`.
+    pub(crate) fn router_model(&self) -> String {
+        match &self.suffix {
+            Some(s) => format!("{}:{}", self.id, s.as_str()),
+            None => self.id.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ModelRef {
+    /// The canonical form, `huggingface/<id>[:suffix]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PROVIDER_ID}/{}", self.router_model())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_prefixed_bare_and_suffixed_refs() {
+        let r = ModelRef::parse("huggingface/deepseek-ai/DeepSeek-R1:cheapest").unwrap();
+        assert_eq!(r.id, "deepseek-ai/DeepSeek-R1");
+        assert_eq!(r.suffix, Some(RouteSuffix::Cheapest));
+        assert!(r.suffix.as_ref().is_some_and(RouteSuffix::is_locked));
+        assert_eq!(r.router_model(), "deepseek-ai/DeepSeek-R1:cheapest");
+        assert_eq!(
+            r.to_string(),
+            "huggingface/deepseek-ai/DeepSeek-R1:cheapest"
+        );
+
+        let r = ModelRef::parse("  HuggingFace / Qwen/Qwen3-8B:together ").unwrap();
+        assert_eq!(r.id, "Qwen/Qwen3-8B");
+        assert_eq!(r.suffix, Some(RouteSuffix::Backend("together".into())));
+        assert!(!r.suffix.as_ref().is_some_and(RouteSuffix::is_locked));
+
+        let r = ModelRef::parse("meta-llama/Llama-3.3-70B-Instruct").unwrap();
+        assert_eq!(r.suffix, None);
+        assert_eq!(
+            r.to_string(),
+            "huggingface/meta-llama/Llama-3.3-70B-Instruct"
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_refs() {
+        for bad in [
+            "DeepSeek R1",
+            "huggingface/DeepSeek-R1",
+            "huggingface/a/b/c",
+            "huggingface/org/model:",
+            "org/mo del",
+            "org/model:to gether",
+            "/model",
+            "org/",
+        ] {
+            assert!(ModelRef::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    /// The rules as first written (separate scans, chars not bytes): the
+    /// single-pass parse must agree with them on every input, reason included.
+    fn reference_parse(input: &str) -> Result<(String, Option<String>), &'static str> {
+        let trimmed = input.trim();
+        let rest = match trimmed.split_once('/') {
+            Some((p, rest)) if p.trim().eq_ignore_ascii_case(PROVIDER_ID) => rest.trim(),
+            Some(_) => trimmed,
+            None => return Err("expected <org>/<model>"),
+        };
+        let (id, suffix) = match rest.split_once(':') {
+            Some((id, s)) => (id, Some(s)),
+            None => (rest, None),
+        };
+        let (org, name) = id.split_once('/').ok_or("expected <org>/<model>")?;
+        if org.is_empty() || name.is_empty() || name.contains('/') {
+            return Err("expected exactly one '/' between <org> and <model>");
+        }
+        if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("the model id contains whitespace");
+        }
+        match suffix {
+            Some("") => Err("empty suffix after ':'"),
+            Some(s)
+                if !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
+            {
+                Err("the suffix may only contain letters, digits, '-', '_' and '.'")
+            }
+            _ => Ok((id.to_string(), suffix.map(str::to_ascii_lowercase))),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_the_char_level_rules(
+            input in "(huggingface|HuggingFace| hf)?[ /]?[a-zA-Z0-9\\-_ \t\u{b}\u{7f}\u{85}\u{a0}é]{0,6}/?[a-zA-Z0-9._\\- \u{2003}\u{1}]{0,8}(:[a-zA-Z0-9_\\-. é]{0,6})?"
+        ) {
+            let expected = reference_parse(&input);
+            let got = ModelRefStr::parse(&input)
+                .map(|r| (r.id.to_string(), r.suffix.map(|s| s.as_str().to_string())))
+                .map_err(|e| e.reason);
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
+}
