@@ -144,7 +144,7 @@ fn check_version(path: &Path, plugin: &str) -> Result<(), LoadError> {
     let advice = if p.major > h.major {
         "the plugin is for a newer major interface; upgrade the host"
     } else if p.major < h.major || p.minor < h.minor {
-        "the plugin is older than this host; rebuild it against this host's host-sdk"
+        "the plugin is older than this host; rebuild it against provider-abi of this host's interface version"
     } else {
         return Ok(());
     };
@@ -187,7 +187,7 @@ fn classify(path: &Path, plugin_version: Option<&str>, error: LibraryError) -> L
             path,
             plugin: actual_version.to_string(),
             host: expected_version.to_string(),
-            advice: "rebuild the plugin against this host's host-sdk",
+            advice: "rebuild the plugin against provider-abi of this host's interface version",
         },
         LibraryError::AbiInstability(report) => {
             let mismatches = mismatch_lines(&report.to_string());
