@@ -186,3 +186,4 @@ pub use provider_abi::{
 };
 pub use response::{ChatResponse, Retry};
 pub use slot::{ProviderLease, ProviderSlot, SwapError, SwapReport, VersionState, VersionStatus};
+pub use stream::ChatStream;

@@ -67,6 +67,9 @@ pub enum Command {
     Onboard(OnboardArgs),
     /// Start a local mock router, load the plugin and stream one chat through it.
     Demo,
+    /// Serve the plugin as a local OpenAI-compatible endpoint (for the OpenClaw
+    /// gateway and any OpenAI client) until Ctrl-C; SIGHUP reloads the plugin.
+    Serve(crate::commands::serve::ServeArgs),
     /// Run the local mock router until Ctrl-C.
     MockRouter {
         /// Address to listen on.

@@ -30,6 +30,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Onboard(args) => commands::onboard::run(global, args).await,
         Command::Demo => commands::demo::run(global).await,
         Command::MockRouter { listen } => commands::mock::run(*listen).await,
+        Command::Serve(args) => commands::serve::run(global, args).await,
     }
 }
 

@@ -175,6 +175,76 @@ pub fn save_api_key(state_dir: &Path, key: &str) -> CliResult<SecretOutcome> {
     Ok(SecretOutcome::Saved)
 }
 
+/// The environment variable that overrides the serve key.
+pub const SERVE_KEY_ENV: &str = "OPENCLAW_HF_SERVE_KEY";
+
+/// Where `test-host serve` keeps its local access key.
+pub fn serve_key_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("serve-key")
+}
+
+/// The local access key `test-host serve` requires from its clients:
+/// `$OPENCLAW_HF_SERVE_KEY` when set, else `<state-dir>/serve-key`, created
+/// with a random key (0600, in a 0700 state dir) on first use. It is not the
+/// Hugging Face token, which never leaves this process.
+///
+/// # Errors
+/// When the key file cannot be read or created, or is empty.
+pub fn serve_key(state_dir: &Path, env: &Environment) -> CliResult<String> {
+    if let Some(key) = env.var(SERVE_KEY_ENV) {
+        return Ok(key.trim().to_string());
+    }
+    let path = serve_key_path(state_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            tighten_mode(&path);
+            let key = text.trim();
+            if key.is_empty() {
+                return Err(CliError::new(format!(
+                    "{} is empty: delete it and a new key is made, or set ${SERVE_KEY_ENV}",
+                    path.display()
+                )));
+            }
+            return Ok(key.to_string());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(CliError::new(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    }
+    create_private_dir(state_dir)?;
+    let key = format!(
+        "hfserve-{:032x}{:032x}",
+        rand::random::<u128>(),
+        rand::random::<u128>()
+    );
+    // create_new: two servers starting at once must not both write a key.
+    let written = write_new_private(&path, format!("{key}\n").as_bytes());
+    match written {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => serve_key(state_dir, env),
+        Err(e) => Err(CliError::new(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes a new owner-only file; fails if it exists.
+fn write_new_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, OWNER_ONLY);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
 /// Creates the state directory owner-only (0700) when it does not exist;
 /// an existing one is left as its owner set it.
 fn create_private_dir(dir: &Path) -> CliResult {

@@ -6,4 +6,5 @@ pub mod mock;
 pub mod models;
 pub mod onboard;
 pub mod plugin_info;
+pub mod serve;
 pub mod swap_test;

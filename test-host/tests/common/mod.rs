@@ -114,9 +114,14 @@ pub fn provider(settings: &Value) -> Provider {
 /// `dir`, the router at `base_url`, and no token, gateway path or log filter
 /// inherited from the environment.
 pub fn test_host(dir: &Path, base_url: &str) -> std::process::Command {
+    test_host_with_plugin(dir, base_url, plugin_path())
+}
+
+/// [`test_host`] with another plugin file.
+pub fn test_host_with_plugin(dir: &Path, base_url: &str, plugin: &Path) -> std::process::Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_test-host"));
     cmd.arg("--plugin")
-        .arg(plugin_path())
+        .arg(plugin)
         .arg("--config")
         .arg(dir.join("openclaw.json"))
         .arg("--state-dir")
@@ -128,6 +133,7 @@ pub fn test_host(dir: &Path, base_url: &str) -> std::process::Command {
         "HUGGINGFACE_HUB_TOKEN",
         "OPENCLAW_CONFIG_PATH",
         "OPENCLAW_STATE_DIR",
+        "OPENCLAW_HF_SERVE_KEY",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);

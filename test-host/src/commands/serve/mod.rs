@@ -1,0 +1,148 @@
+//! `test-host serve`: the loaded plugin as a local OpenAI-compatible endpoint,
+//! so clients that cannot load a plugin (the OpenClaw gateway, the `openai`
+//! and `huggingface_hub` libraries) use it over HTTP.
+//!
+//! `request` reads OpenAI's request shape, `answer` writes its answers
+//! (SSE chunks or one object), `error` its error shape and statuses, `api`
+//! is the HTTP surface. The provider is served through a `ProviderSlot`, so
+//! `SIGHUP` and `--watch-plugin` swap the plugin while answers stream.
+
+mod answer;
+mod api;
+mod error;
+mod request;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::cli::GlobalOptions;
+use crate::dotenv::Environment;
+use crate::error::{CliError, CliResult};
+use crate::host::{self, PROVIDER_ID};
+use crate::swap::{self, watch};
+use crate::{paths, secrets};
+use api::ServeState;
+
+/// `serve` options.
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    pub listen: SocketAddr,
+    /// Accept a non-loopback --listen address (other machines can then reach
+    /// it; the local key still guards it).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Print the local access key clients must send (creating it if needed), and exit.
+    #[arg(long)]
+    pub print_key: bool,
+    /// Reload the plugin when its file changes (e.g. after `cargo build`);
+    /// answers in progress finish on the old version. SIGHUP reloads too.
+    #[arg(long)]
+    pub watch_plugin: bool,
+}
+
+/// Runs `serve`.
+///
+/// # Errors
+/// A non-loopback address without `--allow-remote`, an address in use, or
+/// what opening the session can fail with (config, plugin, settings).
+pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
+    let state_dir = paths::state_dir(global.state_dir.as_deref())?;
+    let env = Environment::load(&state_dir)?;
+    let key = secrets::serve_key(&state_dir, &env)?;
+    if args.print_key {
+        println!("{key}");
+        return Ok(());
+    }
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        return Err(CliError::usage(format!(
+            "refusing to listen on {}: it is reachable from other machines; use a loopback address (127.0.0.1) or pass --allow-remote",
+            args.listen
+        )));
+    }
+    let session = host::open(global)?;
+    let slot = swap::session_slot(global, &session)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    let state = Arc::new(ServeState {
+        slot: slot.clone(),
+        expected_authorization: format!("Bearer {key}").into_bytes(),
+        provider_id: PROVIDER_ID.to_string(),
+    });
+    // One line on stdout once connections are accepted: scripts wait for it.
+    println!("serving on http://{addr}/v1");
+    let _ = std::io::stdout().flush();
+    let plugin_path = slot.plugin().path().to_path_buf();
+    let reload = tokio::spawn(reload_on_sighup(slot.clone(), plugin_path.clone()));
+    let watcher = args.watch_plugin.then(|| {
+        let notify: watch::Notify = Arc::new(|line| eprintln!("{line}"));
+        watch::spawn(slot.clone(), plugin_path, watch::POLL_INTERVAL, notify)
+    });
+    let served = axum::serve(listener, api::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::new(format!("serving on {addr} failed: {e}")));
+    reload.abort();
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    if let Some(report) = slot.shutdown(swap::EXIT_TIMEOUT).await
+        && !report.clean
+    {
+        eprintln!(
+            "warning: the plugin did not stop cleanly: {}",
+            report.message
+        );
+    }
+    served
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let answers in flight finish.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// `kill -HUP`: load the plugin file again (a rebuilt one is a new version);
+/// answers in flight finish on the old one.
+async fn reload_on_sighup(slot: host_sdk::ProviderSlot, path: std::path::PathBuf) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match slot.swap(&path, api::DRAIN).await {
+                Ok(report) => eprintln!("{}", swap::describe_swap(&report, &path)),
+                Err(e) => eprintln!("{}", swap::describe_swap_error(&e, &slot)),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (slot, path);
+}

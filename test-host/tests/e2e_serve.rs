@@ -1,0 +1,468 @@
+//! `test-host serve` as a client sees it: the real binary and plugin in front of
+//! the mock router, spoken to over HTTP. The local key, the OpenAI shapes of
+//! models, streamed and whole answers and errors, a client that leaves
+//! mid-answer, bad bodies, and 200 concurrent streams across a hot swap.
+//! (The official Python and Node clients and the OpenClaw gateway are tested
+//! against the same server by `clients/run`.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use testkit::mock_router::scenario::{REASONING_TEXT, TOOL_CALLS, answer_for};
+use testkit::mock_router::{MockOptions, MockRouter};
+
+const KEY: &str = "local-test-key";
+
+/// A mock router, and `test-host serve` in front of it.
+struct Served {
+    router: MockRouter,
+    dir: tempfile::TempDir,
+    child: Child,
+    base: String,
+    plugin: PathBuf,
+}
+
+impl Served {
+    async fn start() -> Served {
+        let router = MockRouter::start(MockOptions::default()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A copy of its own, so the hot-swap test can change the file.
+        let plugin = dir
+            .path()
+            .join(testkit::cdylib::library_file_name("huggingface_provider"));
+        std::fs::copy(common::plugin_path(), &plugin).unwrap();
+        let config = json!({
+            "plugins": { "entries": { "huggingface": { "config": {
+                "discovery": { "enabled": false },
+                "retry": { "maxAttempts": 1 },
+                "timeouts": { "firstByteSeconds": 1, "idleSeconds": 1 },
+            } } } },
+        });
+        std::fs::write(dir.path().join("openclaw.json"), config.to_string()).unwrap();
+        let mut child = common::test_host_with_plugin(dir.path(), &router.base_url(), &plugin)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("OPENCLAW_HF_SERVE_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("serving on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_string();
+        Served {
+            router,
+            dir,
+            child,
+            base,
+            plugin,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn chats_seen(&self) -> usize {
+        self.router
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/v1/chat/completions")
+            .count()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn post(served: &Served, body: Value) -> reqwest::Response {
+    client()
+        .post(served.url("/chat/completions"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn chat(model: &str, stream: bool) -> Value {
+    json!({
+        "model": model,
+        "messages": [{ "role": "user", "content": "hi there" }],
+        "stream": stream,
+        "stream_options": { "include_usage": true },
+    })
+}
+
+/// The `data:` payloads of an SSE body, `[DONE]` included.
+async fn sse(response: reqwest::Response) -> Vec<String> {
+    let text = response.text().await.unwrap();
+    text.split("\n\n")
+        .filter_map(|event| event.strip_prefix("data: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Content, reasoning and finish reason of streamed chunks.
+fn fold(chunks: &[String]) -> (String, String, Option<String>) {
+    let (mut content, mut reasoning, mut finish) = (String::new(), String::new(), None);
+    for chunk in chunks.iter().filter(|c| *c != "[DONE]") {
+        let v: Value = serde_json::from_str(chunk).unwrap();
+        if let Some(choice) = v["choices"].get(0) {
+            content.push_str(choice["delta"]["content"].as_str().unwrap_or_default());
+            reasoning.push_str(
+                choice["delta"]["reasoning_content"]
+                    .as_str()
+                    .unwrap_or_default(),
+            );
+            if let Some(f) = choice["finish_reason"].as_str() {
+                finish = Some(f.to_string());
+            }
+        }
+    }
+    (content, reasoning, finish)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_wrong_key_is_a_401_that_never_reaches_the_router() {
+    let served = Served::start().await;
+    for auth in [None, Some("Bearer nope"), Some(KEY)] {
+        let mut request = client()
+            .post(served.url("/chat/completions"))
+            .json(&chat("Qwen/Qwen3-8B", false));
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_api_key");
+        assert_eq!(body["error"]["type"], "authentication_error");
+    }
+    assert_eq!(served.chats_seen(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_are_an_openai_list_with_the_catalog_metadata() {
+    let served = Served::start().await;
+    let response = client()
+        .get(served.url("/models"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "list");
+    let r1 = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "deepseek-ai/DeepSeek-R1")
+        .unwrap();
+    assert_eq!(r1["object"], "model");
+    assert_eq!(r1["owned_by"], "deepseek-ai");
+    assert_eq!(r1["ref"], "huggingface/deepseek-ai/DeepSeek-R1");
+    assert_eq!(r1["name"], "DeepSeek R1");
+    assert_eq!(r1["reasoning"], true);
+    assert!(r1["context_window"].as_u64().unwrap() > 0);
+    assert!(r1["pricing"]["input"].as_f64().is_some());
+    // From memory: the router's model list was never asked for.
+    assert!(
+        served
+            .router
+            .requests()
+            .iter()
+            .all(|r| r.path != "/v1/models"),
+        "GET /v1/models waited on the router"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_answer_is_openai_chunks_with_reasoning_usage_and_done() {
+    let served = Served::start().await;
+    let response = post(&served, chat("deepseek-ai/DeepSeek-R1", true)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    assert_eq!(response.headers()["x-inference-provider"], "together");
+    assert!(response.headers().contains_key("x-request-id"));
+    let chunks = sse(response).await;
+    assert_eq!(chunks.last().map(String::as_str), Some("[DONE]"));
+    let (content, reasoning, finish) = fold(&chunks);
+    assert_eq!(content, answer_for("hi there"));
+    assert_eq!(reasoning, REASONING_TEXT);
+    assert_eq!(finish.as_deref(), Some("stop"));
+    let first: Value = serde_json::from_str(&chunks[0]).unwrap();
+    assert_eq!(first["object"], "chat.completion.chunk");
+    assert_eq!(first["choices"][0]["delta"]["role"], "assistant");
+    let usage: Value = serde_json::from_str(&chunks[chunks.len() - 2]).unwrap();
+    assert_eq!(usage["choices"], json!([]));
+    assert!(usage["usage"]["total_tokens"].as_u64().unwrap() > 0);
+
+    // Without include_usage there is no usage chunk.
+    let mut body = chat("Qwen/Qwen3-8B", true);
+    body.as_object_mut().unwrap().remove("stream_options");
+    let chunks = sse(post(&served, body).await).await;
+    assert!(
+        chunks.iter().all(|c| !c.contains("\"usage\"")),
+        "{chunks:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_calls_stream_as_indexed_deltas_and_a_whole_answer_is_one_object() {
+    let served = Served::start().await;
+    let chunks = sse(post(&served, chat("mock/tool-calls", true)).await).await;
+    let mut calls: Vec<(String, String, String)> = Vec::new();
+    for chunk in chunks.iter().filter(|c| *c != "[DONE]") {
+        let v: Value = serde_json::from_str(chunk).unwrap();
+        for delta in v["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let index = delta["index"].as_u64().unwrap() as usize;
+            if calls.len() <= index {
+                calls.resize(index + 1, Default::default());
+            }
+            if let Some(id) = delta["id"].as_str() {
+                calls[index].0 = id.to_string();
+            }
+            if let Some(name) = delta["function"]["name"].as_str() {
+                calls[index].1.push_str(name);
+            }
+            calls[index]
+                .2
+                .push_str(delta["function"]["arguments"].as_str().unwrap());
+        }
+    }
+    let expected: Vec<(String, String, String)> = TOOL_CALLS
+        .iter()
+        .map(|(i, n, a)| (i.to_string(), n.to_string(), a.to_string()))
+        .collect();
+    assert_eq!(calls, expected);
+    assert_eq!(fold(&chunks).2.as_deref(), Some("tool_calls"));
+
+    let response = post(&served, chat("mock/tool-calls", false)).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    let message = &body["choices"][0]["message"];
+    assert_eq!(message["content"], Value::Null);
+    assert_eq!(message["tool_calls"][1]["function"]["name"], "get_time");
+    assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
+    assert!(body["usage"]["total_tokens"].as_u64().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_error_kind_has_its_status_and_openai_error_shape() {
+    let served = Served::start().await;
+    for (model, status, code) in [
+        ("mock/status:422", 400, "invalid_request"),
+        ("mock/status:400", 404, "model_unsupported"),
+        ("mock/status:401", 401, "upstream_auth"),
+        ("mock/status:402", 402, "billing"),
+        ("mock/status:403", 403, "permission"),
+        ("mock/status:404", 404, "model_unsupported"),
+        ("mock/rate-limit", 429, "rate_limited"),
+        ("mock/status:503", 503, "unavailable"),
+        ("mock/stall-before:3000", 504, "timeout"),
+        ("mock/reset-before", 502, "network"),
+        ("no-such-alias", 404, "model_not_found"),
+    ] {
+        for stream in [true, false] {
+            let response = post(&served, chat(model, stream)).await;
+            assert_eq!(response.status(), status, "{model} stream={stream}");
+            if status == 429 {
+                assert_eq!(response.headers()["retry-after"], "1");
+            }
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], code, "{model}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+            assert!(body["error"]["type"].as_str().is_some());
+        }
+    }
+    let body: Value = post(&served, chat("mock/status:401", false))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Hugging Face token"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_after_the_stream_started_ends_it_with_an_error_event() {
+    let served = Served::start().await;
+    let response = post(&served, chat("mock/stream-error", true)).await;
+    assert_eq!(response.status(), 200);
+    let chunks = sse(response).await;
+    let last: Value = serde_json::from_str(chunks.last().unwrap()).unwrap();
+    assert_eq!(last["error"]["code"], "unavailable", "{chunks:?}");
+    assert!(!chunks.iter().any(|c| c == "[DONE]"));
+    assert!(
+        !fold(&chunks).0.is_empty(),
+        "the text before the error arrived"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_bodies_are_400s_naming_the_field_and_nothing_reaches_the_router() {
+    let served = Served::start().await;
+    let send = |body: Vec<u8>| {
+        client()
+            .post(served.url("/chat/completions"))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let cases: [(Vec<u8>, &str); 3] = [
+        (b"{\"model\": ".to_vec(), "not valid JSON"),
+        (
+            json!({"model": "m/x", "messages": [{"role": "user", "content": 5}]})
+                .to_string()
+                .into_bytes(),
+            "messages[0].content",
+        ),
+        (
+            format!(
+                "{{\"model\":\"m/x\",\"messages\":[{{\"role\":\"user\",\"content\":\"{}\"}}]}}",
+                "x".repeat(17 * 1024 * 1024)
+            )
+            .into_bytes(),
+            "exceeds",
+        ),
+    ];
+    for (body, says) in cases {
+        let response = send(body).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(says),
+            "{says}: {body}"
+        );
+    }
+    assert_eq!(served.chats_seen(), 0);
+    // Still serving.
+    assert_eq!(
+        post(&served, chat("Qwen/Qwen3-8B", false)).await.status(),
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_leaves_mid_answer_cancels_the_upstream_request_at_once() {
+    let served = Served::start().await;
+    let mut response = post(&served, chat("mock/slow:200", true)).await;
+    assert_eq!(response.status(), 200);
+    let _first = response.chunk().await.unwrap();
+    assert_eq!(served.router.live_responses(), 1);
+    drop(response);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while served.router.live_responses() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        served.router.live_responses(),
+        0,
+        "the upstream answer was still being written"
+    );
+}
+
+/// Appends bytes after the end of the ELF image: the loader maps only what
+/// the program headers name, so the file stays loadable but is a new version.
+fn touch_plugin(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes.extend_from_slice(b"next version");
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_streams_all_complete_across_a_hot_swap() {
+    let served = Served::start().await;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let (url, prompt) = (served.url("/chat/completions"), format!("stream {i}"));
+        tasks.push(tokio::spawn(async move {
+            let body = json!({
+                "model": "mock/slow:5",
+                "messages": [{ "role": "user", "content": prompt }],
+                "stream": true,
+            });
+            let response = client()
+                .post(url)
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            let chunks = sse(response).await;
+            assert_eq!(chunks.last().map(String::as_str), Some("[DONE]"));
+            assert_eq!(fold(&chunks).0, answer_for(&prompt));
+        }));
+    }
+    // Swap while they stream: a changed file, then SIGHUP.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    touch_plugin(&served.plugin);
+    let pid = served.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut failed = 0;
+    for task in tasks {
+        if task.await.is_err() {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 0, "streams failed across the swap");
+    // The swap completed once the old version drained, and new calls answer.
+    let log = served.dir.path().join("serve.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let swapped = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("swapped to #2") || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(swapped.contains("swapped to #2"), "{swapped}");
+    assert!(swapped.contains("#1 shut down cleanly"), "{swapped}");
+    assert_eq!(
+        post(&served, chat("Qwen/Qwen3-8B", false)).await.status(),
+        200
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
