@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use validate::{AuthProfile, Problem, ValidConfig, validate};
+pub use validate::{AuthProfile, MovedSetting, PLUGIN_ENTRY, Problem, ValidConfig, validate};
 
 use crate::error::{CliError, CliResult};
 
@@ -124,12 +124,31 @@ impl GatewayConfig {
         Ok(self.checked()?.aliases)
     }
 
-    /// `plugins.entries.huggingface.config`, passed to the plugin as settings.
+    /// The provider plugin's settings: `plugins.entries.hf-plugin.config`,
+    /// with settings still in their old places (see
+    /// [`GatewayConfig::refuse_moved_settings`]) under it, and discovery off
+    /// when the gateway's own switch
+    /// (`plugins.entries.huggingface.config.discovery.enabled`) is off.
     ///
     /// # Errors
     /// When the config has bad values.
     pub fn plugin_config(&self) -> CliResult<serde_json::Map<String, Value>> {
-        Ok(self.checked()?.plugin_config)
+        let checked = self.checked()?;
+        let mut config = Value::Object(checked.plugin_config);
+        let ours = ["plugins", "entries", PLUGIN_ENTRY, "config"].map(String::from);
+        for moved in &checked.moved {
+            if let Some(keys) = moved.to.strip_prefix(&ours[..]) {
+                set_at(&mut config, keys, moved.value.clone(), false);
+            }
+        }
+        if checked.gateway_discovery == Some(false) {
+            let keys = ["discovery", "enabled"].map(String::from);
+            set_at(&mut config, &keys, Value::Bool(false), true);
+        }
+        match config {
+            Value::Object(map) => Ok(map),
+            _ => Ok(serde_json::Map::new()),
+        }
     }
 
     /// `models.providers.huggingface.models` (user entries).
@@ -140,17 +159,69 @@ impl GatewayConfig {
         Ok(self.checked()?.user_models)
     }
 
-    /// Whether `plugins.entries.huggingface.config.discovery.enabled` is not `false`.
+    /// Settings in places the gateway refuses, and where they belong.
+    ///
+    /// # Errors
+    /// When the config has bad values.
+    pub fn moved_settings(&self) -> CliResult<Vec<MovedSetting>> {
+        Ok(self.checked()?.moved)
+    }
+
+    /// An error naming every setting in a place the gateway refuses (the
+    /// gateway would not start with this file); `test-host onboard` moves
+    /// them.
+    ///
+    /// # Errors
+    /// As described, or when the config has bad values.
+    pub fn refuse_moved_settings(&self) -> CliResult {
+        let moved = self.moved_settings()?;
+        if moved.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = moved.iter().map(MovedSetting::describe).collect();
+        Err(CliError::usage(format!(
+            "{}: the gateway refuses settings where this file has them; move {}: `test-host onboard` does it (comments and layout kept)",
+            self.path.display(),
+            list.join(", ")
+        )))
+    }
+
+    /// Whether model discovery is on: neither our plugin's
+    /// `discovery.enabled` nor the gateway's own switch is `false`.
     ///
     /// # Errors
     /// When the config has bad values.
     pub fn discovery_enabled(&self) -> CliResult<bool> {
-        let config = self.checked()?.plugin_config;
+        let config = self.plugin_config()?;
         Ok(config
             .get("discovery")
             .and_then(|d| d.get("enabled"))
             .and_then(Value::as_bool)
             != Some(false))
+    }
+}
+
+/// Sets the value at `keys` under `root`, creating objects on the way; an
+/// existing value is kept unless `overwrite`.
+fn set_at(root: &mut Value, keys: &[String], value: Value, overwrite: bool) {
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut node = root;
+    for key in parents {
+        let Value::Object(map) = node else {
+            return;
+        };
+        node = map
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    }
+    if let Value::Object(map) = node {
+        if overwrite {
+            map.insert(last.clone(), value);
+        } else {
+            map.entry(last.clone()).or_insert(value);
+        }
     }
 }
 
@@ -171,7 +242,10 @@ mod tests {
     models: { "huggingface/deepseek-ai/DeepSeek-R1": { alias: "DeepSeek R1" } },
   } },
   models: { providers: { huggingface: { baseUrl: "http://127.0.0.1:9/v1" } } },
-  plugins: { entries: { huggingface: { config: { discovery: { enabled: false } } } } },
+  plugins: { entries: {
+    huggingface: { config: { discovery: { enabled: false } } },
+    "hf-plugin": { config: { retry: { maxAttempts: 2 } } },
+  } },
 }"#,
         )
         .unwrap();
@@ -186,7 +260,37 @@ mod tests {
         );
         assert_eq!(c.fallbacks().unwrap(), vec!["huggingface/Qwen/Qwen3-8B"]);
         assert_eq!(c.aliases().unwrap().len(), 1);
-        assert_eq!(c.plugin_config().unwrap()["discovery"]["enabled"], false);
+        let settings = c.plugin_config().unwrap();
+        assert_eq!(
+            settings["discovery"]["enabled"], false,
+            "the gateway's switch counts"
+        );
+        assert_eq!(settings["retry"]["maxAttempts"], 2);
+        c.refuse_moved_settings().unwrap();
+    }
+
+    #[test]
+    fn settings_in_their_old_place_are_used_but_refused_until_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        std::fs::write(
+            &path,
+            r#"{ plugins: { entries: {
+  huggingface: { config: { billTo: "old-org", retry: { maxAttempts: 5 } } },
+  "hf-plugin": { config: { billTo: "new-org" } },
+} } }"#,
+        )
+        .unwrap();
+        let c = GatewayConfig::load(&path).unwrap();
+        let settings = c.plugin_config().unwrap();
+        assert_eq!(settings["billTo"], "new-org", "the new place wins");
+        assert_eq!(settings["retry"]["maxAttempts"], 5);
+        let e = c.refuse_moved_settings().unwrap_err();
+        assert!(
+            e.message.contains("plugins.entries.huggingface.config.billTo -> plugins.entries.hf-plugin.config.billTo"),
+            "{e}"
+        );
+        assert!(e.message.contains("test-host onboard"), "{e}");
     }
 
     #[test]

@@ -39,7 +39,8 @@ pub fn host_context() -> HostContext {
 }
 
 /// The provider settings derived from the config: the plugin's own config
-/// section, plus base URL, state dir, aliases and user model entries.
+/// section (`plugins.entries.hf-plugin.config`), plus base URL, state dir,
+/// aliases and user model entries.
 pub fn provider_settings(
     config: &GatewayConfig,
     state_dir: &std::path::Path,
@@ -75,6 +76,7 @@ pub fn open(global: &GlobalOptions) -> CliResult<Session> {
     let state_dir = paths::state_dir(global.state_dir.as_deref())?;
     let env = Environment::load(&state_dir)?;
     let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
+    config.refuse_moved_settings()?;
     let plugin = load_plugin(global)?;
     let api_key = secrets::host_api_key(&state_dir, &env)?;
     let settings = provider_settings(

@@ -58,6 +58,9 @@ async fn every_example_config_resolves_its_models() {
     for file in &files {
         let name = file.display();
         let config = GatewayConfig::load(file).unwrap_or_else(|e| panic!("{e}"));
+        config
+            .refuse_moved_settings()
+            .unwrap_or_else(|e| panic!("{e}"));
         let primary = config
             .primary_model()
             .unwrap()
@@ -95,4 +98,45 @@ async fn every_example_config_resolves_its_models() {
     }
     let _ = plugin.shutdown(Duration::from_secs(5));
     router.shutdown().await;
+}
+
+/// A valid sample of every leaf of a JSON schema's `properties`.
+fn sample(schema: &serde_json::Value) -> serde_json::Value {
+    if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
+        return serde_json::Value::Object(
+            props.iter().map(|(k, v)| (k.clone(), sample(v))).collect(),
+        );
+    }
+    let kind = match &schema["type"] {
+        serde_json::Value::Array(kinds) => kinds[0].as_str().unwrap_or_default().to_string(),
+        other => other.as_str().unwrap_or_default().to_string(),
+    };
+    match kind.as_str() {
+        "boolean" => serde_json::json!(true),
+        "integer" => serde_json::json!(schema["minimum"].as_u64().unwrap_or(0).max(1)),
+        "number" => serde_json::json!(1.5),
+        "string" => serde_json::json!("sample"),
+        other => panic!("no sample for a {other}: {schema}"),
+    }
+}
+
+/// Every setting the OpenClaw package's manifest declares (and the gateway
+/// therefore lets through) is one the plugin accepts.
+#[test]
+fn the_plugin_package_declares_exactly_settings_the_plugin_accepts() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/openclaw-plugin/openclaw.plugin.json");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+    assert_eq!(manifest["id"], test_host::config::PLUGIN_ENTRY);
+    let schema = &manifest["configSchema"];
+    assert_eq!(schema["additionalProperties"], false);
+    let settings = sample(schema);
+    for key in ["billTo", "discovery", "timeouts", "retry"] {
+        assert!(settings.get(key).is_some(), "{key} not declared");
+    }
+    let plugin = common::plugin();
+    host_sdk::Provider::new(&plugin, HostContext::new("configs-test", "0"), &settings)
+        .unwrap_or_else(|e| panic!("the plugin refused the declared settings {settings}: {e}"));
+    let _ = plugin.shutdown(Duration::from_secs(5));
 }

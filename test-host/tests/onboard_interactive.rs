@@ -182,6 +182,60 @@ fn esc_at_the_dropdown_and_ctrl_c_at_the_token_leave_files_untouched() {
     assert!(!w.state().join("auth-profiles.json").exists());
 }
 
+#[test]
+fn a_refused_token_is_said_plainly_and_can_be_replaced() {
+    plugin_ready();
+    let w = World::new(MockOptions {
+        require_token: Some(KEY.into()),
+        ..MockOptions::default()
+    });
+    let mut p = w.onboard(&[]);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, "sk-not-a-hugging-face-token");
+    key(&mut p, ENTER);
+    p.exp_string("does not start with hf_").unwrap();
+    p.exp_string("The router refused this token").unwrap();
+    p.exp_string("What now?").unwrap();
+    p.exp_string("Enter another token").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, KEY);
+    key(&mut p, ENTER);
+    p.exp_string("models available").unwrap();
+    p.exp_string("Default Hugging Face model").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Prefer a specific backend?").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Hugging Face is set up.").unwrap();
+    finish(&mut p);
+    let store = fs::read_to_string(w.state().join("auth-profiles.json")).unwrap();
+    assert!(store.contains(KEY) && !store.contains("sk-not"), "{store}");
+}
+
+#[test]
+fn enter_through_keeps_a_current_default_with_a_backend() {
+    plugin_ready();
+    let w = World::new(MockOptions::default());
+    fs::write(
+        w.config(),
+        "{ agents: { defaults: { model: { primary: 'huggingface/Qwen/Qwen3-8B:nscale' } } } }\n",
+    )
+    .unwrap();
+    let mut p = w.onboard(&[]);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, KEY);
+    key(&mut p, ENTER);
+    p.exp_string("Default Hugging Face model").unwrap();
+    p.exp_string("> Qwen3 8B ").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Prefer a specific backend?").unwrap();
+    p.exp_string("> nscale ").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Hugging Face is set up.").unwrap();
+    finish(&mut p);
+    assert_eq!(w.primary(), "huggingface/Qwen/Qwen3-8B:nscale");
+}
+
 /// Types `keys` as a person would: after the prompt has settled (a key that
 /// arrives while the prompt is still switching the terminal to raw mode can
 /// be lost), in one write.

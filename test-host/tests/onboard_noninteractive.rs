@@ -150,18 +150,25 @@ fn a_fresh_directory_gets_config_secret_and_default_model() {
         defaults["model"]["primary"],
         "huggingface/deepseek-ai/DeepSeek-R1"
     );
+    // What the gateway's own onboarding writes for the same flags.
     assert_eq!(
         defaults["models"]["huggingface/deepseek-ai/DeepSeek-R1"]["alias"],
-        "DeepSeek R1"
+        "Hugging Face"
     );
     assert_eq!(
         config["auth"]["profiles"]["huggingface:default"],
         serde_json::json!({"provider": "huggingface", "mode": "api_key"})
     );
     assert_eq!(
-        config["models"]["providers"]["huggingface"]["models"][0]["id"],
-        "deepseek-ai/DeepSeek-R1"
+        config["models"]["providers"]["huggingface"],
+        serde_json::json!({
+            "baseUrl": "https://router.huggingface.co/v1",
+            "api": "openai-completions",
+            "models": [],
+        })
     );
+    assert_eq!(config["models"]["mode"], "merge");
+    assert_eq!(config["plugins"]["entries"]["huggingface"]["enabled"], true);
     // The secret: owner-only, in the store, nowhere else.
     assert_eq!(mode(&w.store()), 0o600);
     assert_eq!(mode(&w.state()), 0o700, "a new state dir is private");
@@ -175,12 +182,9 @@ fn a_fresh_directory_gets_config_secret_and_default_model() {
         "the next command is named: {}",
         out.stdout
     );
-    // No temporary files left behind (the lock file stays, empty).
-    assert_eq!(
-        names(w.dir.path()),
-        ["openclaw.json", "openclaw.json.lock", "state"]
-    );
-    assert!(!names(&w.state()).iter().any(|n| n.ends_with(".tmp")));
+    // No temporary or lock files left behind.
+    assert_eq!(names(w.dir.path()), ["openclaw.json", "state"]);
+    assert_eq!(names(&w.state()), ["auth-profiles.json"]);
 }
 
 #[test]
@@ -228,6 +232,27 @@ fn the_key_comes_from_hf_token_and_is_required() {
     run(cmd).ok();
     let store = fs::read_to_string(w.store()).unwrap();
     assert!(store.contains(KEY));
+}
+
+#[test]
+fn a_token_the_router_refuses_is_an_error_and_nothing_is_written() {
+    let w = world();
+    let out = w.onboard(&["--huggingface-api-key", "sk-wrong-token-0123456789"]);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert!(
+        out.stderr.contains("does not start with hf_"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("The router refused this token"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("Nothing was written"), "{}", out.stderr);
+    assert!(!out.all().contains("wrong-token"), "the token was printed");
+    assert!(!w.config().exists());
+    assert!(!w.store().exists());
 }
 
 #[test]
@@ -285,13 +310,22 @@ fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
         "/* not ours */",
         "workspace: '~/agents'",
         "gateway: { port: 18789, }",
-        "name: 'My own R1', alias: 'r1', extra: { keep: true }",
+        "name: 'My own R1'",
+        "extra: { keep: true }",
     ] {
         assert!(text.contains(kept), "{kept:?} lost:\n{text}");
     }
+    // The gateway refuses `alias` in a provider model entry: it moved to
+    // where the gateway reads aliases, and it wins over the default alias.
+    assert!(!text.contains("alias: 'r1'"), "{text}");
+    assert!(out.stdout.contains("moved"), "{}", out.stdout);
     let config = json5_file(&w.config());
     let model = &config["agents"]["defaults"]["model"];
     assert_eq!(model["primary"], "huggingface/deepseek-ai/DeepSeek-R1");
+    assert_eq!(
+        config["agents"]["defaults"]["models"]["huggingface/deepseek-ai/DeepSeek-R1"]["alias"],
+        "r1"
+    );
     assert_eq!(
         model["fallbacks"],
         serde_json::json!([
@@ -299,7 +333,7 @@ fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
             "huggingface/openai/gpt-oss-120b"
         ])
     );
-    // The user's entry for the id is kept and not duplicated.
+    // The user's entry is kept; none is added.
     assert_eq!(
         config["models"]["providers"]["huggingface"]["models"]
             .as_array()

@@ -22,7 +22,8 @@ use host_sdk::{Plugin, Provider, ResolvedModel};
 
 use crate::cli::{GlobalOptions, OnboardArgs};
 use crate::config::GatewayConfig;
-use crate::config::edit::{self, ConfigEdit, ConfigOutcome, ProviderModelEntry};
+use crate::config::MovedSetting;
+use crate::config::edit::{self, ConfigEdit, ConfigOutcome};
 use crate::dotenv::Environment;
 use crate::error::{CliError, CliResult};
 use crate::host;
@@ -40,6 +41,27 @@ pub const MODE_LOCAL: &str = "local";
 
 /// Exit code of a cancelled onboarding (as for Ctrl-C).
 pub const CANCELLED: i32 = 130;
+
+/// A token the router refused while listing models: what it said, and what to do.
+pub fn refused_token_message(error: &host_sdk::ProviderError) -> String {
+    let hint = match error.kind {
+        host_sdk::ErrorKind::Permission => {
+            "give the token the \"Make calls to Inference Providers\" permission, or use another token"
+        }
+        _ => {
+            "check that it was copied whole, or create a new one at https://huggingface.co/settings/tokens"
+        }
+    };
+    format!("The router refused this token: {error}. {hint}.")
+}
+
+/// A warning for a token that does not look like a Hugging Face token.
+pub fn token_shape_warning(key: &str) -> Option<String> {
+    (!key.starts_with("hf_")).then(|| {
+        "warning: this token does not start with hf_, as Hugging Face tokens do; using it anyway"
+            .to_string()
+    })
+}
 
 /// The error of a cancelled onboarding.
 pub fn cancelled() -> CliError {
@@ -155,6 +177,8 @@ pub struct Answers {
     pub key: String,
     /// The default model.
     pub model: ResolvedModel,
+    /// Settings to move out of places the gateway refuses.
+    pub moves: Vec<MovedSetting>,
 }
 
 impl std::fmt::Debug for Answers {
@@ -167,29 +191,22 @@ impl std::fmt::Debug for Answers {
 }
 
 impl Answers {
-    /// The config change: primary, alias, auth profile, catalog entry.
+    /// The config change: what the gateway's own onboarding writes for the
+    /// chosen default model, plus `moves` (settings taken out of places the
+    /// gateway refuses).
     pub fn config_edit(&self) -> ConfigEdit {
-        let info = &self.model.info;
+        // The gateway names its default model "Hugging Face"; another model
+        // the user picks is named as the catalog shows it.
         let display = self.model.display_name.trim();
+        let alias = if self.model.model_ref == host::DEFAULT_MODEL {
+            Some(edit::DEFAULT_ALIAS.to_string())
+        } else {
+            (!display.is_empty()).then(|| display.to_string())
+        };
         ConfigEdit {
             primary: self.model.model_ref.clone(),
-            alias: (!display.is_empty()).then(|| display.to_string()),
-            provider_model: (!info.id.is_empty()).then(|| ProviderModelEntry {
-                id: info.id.clone(),
-                name: if info.name.trim().is_empty() {
-                    info.id.clone()
-                } else {
-                    info.name.clone()
-                },
-                reasoning: info.reasoning,
-                input: if info.input.is_empty() {
-                    vec!["text".into()]
-                } else {
-                    info.input.clone()
-                },
-                context_window: info.context_window,
-                max_tokens: info.max_tokens,
-            }),
+            alias,
+            moves: self.moves.clone(),
         }
     }
 }
@@ -211,6 +228,8 @@ pub struct Summary {
     pub primary: (String, String),
     /// The fallbacks that were kept.
     pub fallbacks: Vec<String>,
+    /// Settings moved to where the gateway accepts them.
+    pub moved: Vec<MovedSetting>,
     /// The command to run next.
     pub next: String,
 }
@@ -244,6 +263,9 @@ impl std::fmt::Display for Summary {
         )?;
         if !self.fallbacks.is_empty() {
             writeln!(f, "  fallbacks      {} (kept)", self.fallbacks.join(", "))?;
+        }
+        for moved in &self.moved {
+            writeln!(f, "  moved          {}", moved.describe())?;
         }
         writeln!(
             f,
@@ -310,6 +332,7 @@ pub fn save(global: &GlobalOptions, target: &Target, answers: &Answers) -> CliRe
             answers.model.display_name.clone(),
         ),
         fallbacks,
+        moved: answers.moves.clone(),
         next: next_command(global),
     })
 }

@@ -14,12 +14,12 @@
 use std::path::{Path, PathBuf};
 
 use jsonc_parser::ParseOptions;
-use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
+use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
 use serde_json::{Map, Value};
 
 use super::atomic::{OWNER_ONLY, StagedFile};
 use super::lock::FileLock;
-use super::{parse, problems_error, validate};
+use super::{MovedSetting, parse, problems_error, validate};
 use crate::error::{CliError, CliResult};
 
 /// The auth profile onboarding writes.
@@ -28,57 +28,14 @@ pub const AUTH_PROFILE: &str = "huggingface:default";
 /// The router, written as `baseUrl` when onboarding creates the provider entry.
 pub const DEFAULT_BASE_URL: &str = "https://router.huggingface.co/v1";
 
-/// A catalog entry for `models.providers.huggingface.models`, in the
-/// gateway's model-definition shape.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProviderModelEntry {
-    /// Router model id, `org/name` (no suffix).
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Whether it reasons.
-    pub reasoning: bool,
-    /// Input modalities.
-    pub input: Vec<String>,
-    /// Context window in tokens.
-    pub context_window: u64,
-    /// Maximum output tokens.
-    pub max_tokens: u64,
-}
+/// The alias the gateway's own onboarding gives the default model.
+pub const DEFAULT_ALIAS: &str = "Hugging Face";
 
-impl ProviderModelEntry {
-    /// Fields in the order they are written.
-    fn fields(&self) -> Vec<(&'static str, Value)> {
-        vec![
-            ("id", Value::from(self.id.clone())),
-            ("name", Value::from(self.name.clone())),
-            ("reasoning", Value::from(self.reasoning)),
-            ("input", Value::from(self.input.clone())),
-            ("contextWindow", Value::from(self.context_window)),
-            ("maxTokens", Value::from(self.max_tokens)),
-        ]
-    }
-
-    fn to_value(&self) -> Value {
-        Value::Object(
-            self.fields()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
-    }
-
-    fn to_cst(&self) -> CstInputValue {
-        CstInputValue::Object(
-            self.fields()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), cst_value(&v)))
-                .collect(),
-        )
-    }
-}
-
-/// What onboarding makes true in the config.
+/// What onboarding makes true in the config: what the gateway's own
+/// `openclaw onboard --auth-choice huggingface-api-key` writes (the default
+/// model and its alias, the auth profile, the provider entry, `models.mode`,
+/// the gateway's Hugging Face plugin enabled), and optionally settings moved
+/// out of places the gateway refuses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigEdit {
     /// `agents.defaults.model.primary` (fallbacks are kept; a string
@@ -86,8 +43,237 @@ pub struct ConfigEdit {
     pub primary: String,
     /// `agents.defaults.models[primary].alias`, written only when there is none.
     pub alias: Option<String>,
-    /// Added to `models.providers.huggingface.models` only when no entry has its id.
-    pub provider_model: Option<ProviderModelEntry>,
+    /// Settings to move where the gateway accepts them (see
+    /// [`crate::config::MovedSetting`]); a value already at the new place wins.
+    pub moves: Vec<MovedSetting>,
+}
+
+/// One "make sure this is so" change at a key path (array elements by index).
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    /// The value at `path`, objects created on the way.
+    Set { path: Vec<String>, value: Value },
+    /// No key at `path`.
+    Remove { path: Vec<String> },
+}
+
+fn keys(path: &[&str]) -> Vec<String> {
+    path.iter().map(|k| k.to_string()).collect()
+}
+
+/// The value at `path`, if any.
+fn at<'v>(root: &'v Value, path: &[String]) -> Option<&'v Value> {
+    path.iter().try_fold(root, |node, key| match node {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
+/// Absent or null.
+fn missing(root: &Value, path: &[String]) -> bool {
+    at(root, path).is_none_or(Value::is_null)
+}
+
+impl ConfigEdit {
+    /// The changes that make `before` what onboarding wants, skipping those
+    /// that would change nothing (so a second run leaves the file as it is).
+    fn changes(&self, before: &Value) -> Vec<Change> {
+        let mut out = Vec::new();
+        let mut set = |path: Vec<String>, value: Value| {
+            if at(before, &path) != Some(&value) {
+                out.push(Change::Set { path, value });
+            }
+        };
+        // A string `model` becomes `{primary}`; an object keeps its fallbacks.
+        match at(before, &keys(&["agents", "defaults", "model"])) {
+            Some(Value::Object(_)) => set(
+                keys(&["agents", "defaults", "model", "primary"]),
+                Value::from(self.primary.clone()),
+            ),
+            _ => set(
+                keys(&["agents", "defaults", "model"]),
+                serde_json::json!({ "primary": self.primary }),
+            ),
+        }
+        for (key, value) in [("provider", "huggingface"), ("mode", "api_key")] {
+            set(
+                keys(&["auth", "profiles", AUTH_PROFILE, key]),
+                Value::from(value),
+            );
+        }
+        let provider = keys(&["models", "providers", "huggingface"]);
+        if missing(before, &provider) {
+            set(
+                provider,
+                serde_json::json!({
+                    "baseUrl": DEFAULT_BASE_URL,
+                    "api": "openai-completions",
+                    "models": [],
+                }),
+            );
+        } else {
+            for (key, value) in [
+                ("api", Value::from("openai-completions")),
+                ("models", Value::Array(Vec::new())),
+            ] {
+                let path = [provider.clone(), vec![key.to_string()]].concat();
+                if missing(before, &path) {
+                    set(path, value);
+                }
+            }
+        }
+        if missing(before, &keys(&["models", "mode"])) {
+            set(keys(&["models", "mode"]), Value::from("merge"));
+        }
+        set(
+            keys(&["plugins", "entries", "huggingface", "enabled"]),
+            Value::Bool(true),
+        );
+        let alias_path = keys(&["agents", "defaults", "models", &self.primary, "alias"]);
+        let mut aliased = !missing(before, &alias_path);
+        for moved in &self.moves {
+            if missing(before, &moved.to)
+                && !out
+                    .iter()
+                    .any(|c| matches!(c, Change::Set { path, .. } if *path == moved.to))
+            {
+                aliased |= moved.to == alias_path;
+                out.push(Change::Set {
+                    path: moved.to.clone(),
+                    value: moved.value.clone(),
+                });
+            }
+            out.push(Change::Remove {
+                path: moved.from.clone(),
+            });
+        }
+        if let Some(alias) = self.alias.as_ref().filter(|_| !aliased) {
+            out.push(Change::Set {
+                path: alias_path,
+                value: Value::from(alias.clone()),
+            });
+        }
+        out
+    }
+}
+
+/// Applies `changes` to a parsed document (the intended result).
+fn apply_to_value(document: &mut Value, changes: &[Change]) {
+    for change in changes {
+        match change {
+            Change::Set { path, value } => set_value(document, path, value.clone()),
+            Change::Remove { path } => remove_value(document, path),
+        }
+    }
+}
+
+/// Sets the value at `path`, creating objects on the way (array elements are
+/// only ever found, by index).
+fn set_value(node: &mut Value, path: &[String], value: Value) {
+    let Some((key, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    match node {
+        Value::Array(items) => {
+            if let Some(item) = key.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                set_value(item, rest, value);
+            }
+        }
+        Value::Object(map) => {
+            let child = map.entry(key.clone()).or_insert(Value::Null);
+            if !rest.is_empty() && !child.is_object() && !child.is_array() {
+                *child = Value::Object(Map::new());
+            }
+            set_value(child, rest, value);
+        }
+        _ => {
+            *node = Value::Object(Map::new());
+            set_value(node, path, value);
+        }
+    }
+}
+
+/// Removes the key at `path`, if it is there.
+fn remove_value(node: &mut Value, path: &[String]) {
+    let Some((key, rest)) = path.split_first() else {
+        return;
+    };
+    match node {
+        Value::Object(map) if rest.is_empty() => {
+            map.remove(key);
+        }
+        Value::Object(map) => {
+            if let Some(child) = map.get_mut(key) {
+                remove_value(child, rest);
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item) = key.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                remove_value(item, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The object at `path` in the syntax tree: objects are created on the way
+/// when `create` (array elements are only ever found, by index).
+fn tree_object(root: &CstRootNode, path: &[String], create: bool) -> Option<CstObject> {
+    enum Node {
+        Object(CstObject),
+        Array(CstArray),
+    }
+    let of = |value: CstNode| match (value.as_object(), value.as_array()) {
+        (Some(o), _) => Some(Node::Object(o)),
+        (_, Some(a)) => Some(Node::Array(a)),
+        _ => None,
+    };
+    let mut node = Node::Object(root.object_value_or_set());
+    for key in path {
+        node = match node {
+            Node::Array(array) => {
+                let index = key.parse::<usize>().ok()?;
+                of(array.elements().into_iter().nth(index)?)?
+            }
+            Node::Object(object) => match object.get(key).and_then(|p| p.value()) {
+                Some(value) if value.as_object().is_some() || value.as_array().is_some() => {
+                    of(value)?
+                }
+                _ if create => Node::Object(object.object_value_or_set(key)),
+                _ => return None,
+            },
+        };
+    }
+    match node {
+        Node::Object(object) => Some(object),
+        Node::Array(_) => None,
+    }
+}
+
+/// Applies `changes` to the syntax tree, touching only what changes.
+fn apply_to_tree(root: &CstRootNode, changes: &[Change]) {
+    for change in changes {
+        match change {
+            Change::Set { path, value } => {
+                let Some((last, parents)) = path.split_last() else {
+                    continue;
+                };
+                if let Some(obj) = tree_object(root, parents, true) {
+                    set_prop(&obj, last, cst_value(value));
+                }
+            }
+            Change::Remove { path } => {
+                let Some((last, parents)) = path.split_last() else {
+                    continue;
+                };
+                if let Some(prop) = tree_object(root, parents, false).and_then(|o| o.get(last)) {
+                    prop.remove();
+                }
+            }
+        }
+    }
 }
 
 fn cst_value(v: &Value) -> CstInputValue {
@@ -103,184 +289,7 @@ fn cst_value(v: &Value) -> CstInputValue {
     }
 }
 
-fn auth_profile_fields() -> [(&'static str, &'static str); 2] {
-    [("provider", "huggingface"), ("mode", "api_key")]
-}
-
-/// The object at `key`, created when missing (a value of another type is
-/// replaced, which cannot happen: the document was validated first).
-fn object_at<'a>(
-    parent: &'a mut Map<String, Value>,
-    key: &str,
-) -> Option<&'a mut Map<String, Value>> {
-    let slot = parent
-        .entry(key.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    slot.as_object_mut()
-}
-
 impl ConfigEdit {
-    /// The edit applied to a parsed document (the intended result).
-    pub fn apply_to_value(&self, document: &mut Value) {
-        if !document.is_object() {
-            *document = Value::Object(Map::new());
-        }
-        if let Value::Object(root) = document {
-            // `None` only for impossible shapes (see `object_at`).
-            let _ = self.apply_to_map(root);
-        }
-    }
-
-    fn apply_to_map(&self, root: &mut Map<String, Value>) -> Option<()> {
-        let defaults = object_at(object_at(root, "agents")?, "defaults")?;
-        match defaults.get_mut("model") {
-            Some(Value::Object(m)) => {
-                m.insert("primary".into(), Value::from(self.primary.clone()));
-            }
-            _ => {
-                let mut m = Map::new();
-                m.insert("primary".into(), Value::from(self.primary.clone()));
-                defaults.insert("model".into(), Value::Object(m));
-            }
-        }
-        if let Some(alias) = &self.alias {
-            let entry = object_at(object_at(defaults, "models")?, &self.primary)?;
-            if entry.get("alias").is_none_or(Value::is_null) {
-                entry.insert("alias".into(), Value::from(alias.clone()));
-            }
-        }
-        let profile = object_at(
-            object_at(object_at(root, "auth")?, "profiles")?,
-            AUTH_PROFILE,
-        )?;
-        for (k, v) in auth_profile_fields() {
-            profile.insert(k.into(), Value::from(v));
-        }
-        if let Some(entry) = &self.provider_model {
-            let providers = object_at(object_at(root, "models")?, "providers")?;
-            if !providers.contains_key("huggingface") {
-                let mut hf = Map::new();
-                hf.insert("baseUrl".into(), Value::from(DEFAULT_BASE_URL));
-                hf.insert("models".into(), Value::Array(vec![entry.to_value()]));
-                providers.insert("huggingface".into(), Value::Object(hf));
-            } else {
-                let hf = object_at(providers, "huggingface")?;
-                let list = hf
-                    .entry("models")
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if !list.is_array() {
-                    *list = Value::Array(Vec::new());
-                }
-                if let Value::Array(items) = list
-                    && !items
-                        .iter()
-                        .any(|m| m.get("id").and_then(Value::as_str) == Some(&entry.id))
-                {
-                    items.push(entry.to_value());
-                }
-            }
-        }
-        Some(())
-    }
-
-    /// The same edit on the syntax tree, touching only what changes;
-    /// `before` is the parsed document, used to skip no-op operations.
-    fn apply_to_tree(&self, root: &CstRootNode, before: &Value) {
-        let obj = root.object_value_or_set();
-        let at = |keys: &[&str]| keys.iter().try_fold(before, |v, k| v.get(*k));
-        // agents.defaults.model
-        let model = at(&["agents", "defaults", "model"]);
-        // A string `model` always becomes `{primary}`.
-        let primary_ok = match model {
-            Some(Value::Object(m)) => {
-                m.get("primary").and_then(Value::as_str) == Some(self.primary.as_str())
-            }
-            _ => false,
-        };
-        if !primary_ok {
-            let defaults = obj
-                .object_value_or_set("agents")
-                .object_value_or_set("defaults");
-            match defaults.get("model") {
-                Some(prop) => match prop.object_value() {
-                    Some(m) => set_prop(&m, "primary", CstInputValue::String(self.primary.clone())),
-                    None => prop.set_value(primary_object(&self.primary)),
-                },
-                None => {
-                    defaults.append("model", primary_object(&self.primary));
-                }
-            }
-        }
-        // agents.defaults.models[primary].alias
-        if let Some(alias) = &self.alias {
-            let existing = at(&["agents", "defaults", "models"])
-                .and_then(|m| m.get(&self.primary))
-                .and_then(|e| e.get("alias"))
-                .is_some_and(|a| !a.is_null());
-            if !existing {
-                let entry = obj
-                    .object_value_or_set("agents")
-                    .object_value_or_set("defaults")
-                    .object_value_or_set("models")
-                    .object_value_or_set(&self.primary);
-                set_prop(&entry, "alias", CstInputValue::String(alias.clone()));
-            }
-        }
-        // auth.profiles["huggingface:default"]
-        let profile_now = at(&["auth", "profiles", AUTH_PROFILE]);
-        let profile_ok = auth_profile_fields()
-            .iter()
-            .all(|(k, v)| profile_now.and_then(|p| p.get(*k)).and_then(Value::as_str) == Some(*v));
-        if !profile_ok {
-            let profile = obj
-                .object_value_or_set("auth")
-                .object_value_or_set("profiles")
-                .object_value_or_set(AUTH_PROFILE);
-            for (k, v) in auth_profile_fields() {
-                if profile_now.and_then(|p| p.get(k)).and_then(Value::as_str) != Some(v) {
-                    set_prop(&profile, k, CstInputValue::String(v.into()));
-                }
-            }
-        }
-        // models.providers.huggingface.models
-        if let Some(entry) = &self.provider_model {
-            let hf_now = at(&["models", "providers", "huggingface"]);
-            let present = hf_now
-                .and_then(|h| h.get("models"))
-                .and_then(Value::as_array)
-                .is_some_and(|items| {
-                    items
-                        .iter()
-                        .any(|m| m.get("id").and_then(Value::as_str) == Some(&entry.id))
-                });
-            if !present {
-                let providers = obj
-                    .object_value_or_set("models")
-                    .object_value_or_set("providers");
-                match providers.object_value("huggingface") {
-                    Some(hf) => {
-                        hf.array_value_or_set("models").append(entry.to_cst());
-                    }
-                    None => {
-                        providers.append(
-                            "huggingface",
-                            CstInputValue::Object(vec![
-                                (
-                                    "baseUrl".into(),
-                                    CstInputValue::String(DEFAULT_BASE_URL.into()),
-                                ),
-                                ("models".into(), CstInputValue::Array(vec![entry.to_cst()])),
-                            ]),
-                        );
-                    }
-                }
-            }
-        }
-    }
-
     /// The new file text for `text` (the current contents, possibly empty).
     ///
     /// # Errors
@@ -288,8 +297,9 @@ impl ConfigEdit {
     pub fn render(&self, path: &Path, text: &str) -> CliResult<Rendered> {
         let before = parse(path, text)?;
         validate(&before).map_err(|p| problems_error(path, &p))?;
+        let changes = self.changes(&before);
         let mut intended = before.clone();
-        self.apply_to_value(&mut intended);
+        apply_to_value(&mut intended, &changes);
         if intended == before {
             return Ok(Rendered {
                 text: text.to_string(),
@@ -298,7 +308,7 @@ impl ConfigEdit {
         }
         let base = if text.trim().is_empty() { "{}\n" } else { text };
         if let Ok(root) = CstRootNode::parse(base, &ParseOptions::default()) {
-            self.apply_to_tree(&root, &before);
+            apply_to_tree(&root, &changes);
             let mut edited = root.to_string();
             if !edited.ends_with('\n') {
                 edited.push('\n');
@@ -319,13 +329,6 @@ impl ConfigEdit {
             kept_layout: false,
         })
     }
-}
-
-fn primary_object(primary: &str) -> CstInputValue {
-    CstInputValue::Object(vec![(
-        "primary".into(),
-        CstInputValue::String(primary.into()),
-    )])
 }
 
 fn set_prop(obj: &CstObject, key: &str, value: CstInputValue) {

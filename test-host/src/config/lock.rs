@@ -2,8 +2,10 @@
 //!
 //! An OS lock (flock), not the lock file's existence: a crashed onboarding
 //! releases it with its process, so there is never a stale lock to remove.
-//! The empty lock file itself is left in place, because deleting it while
-//! another process waits on it would let two writers in.
+//! The holder deletes the lock file before it lets go, so nothing is left
+//! behind. That is safe because a waiter that then gets the lock checks that
+//! its file is still the one at the path; if the holder deleted it
+//! meanwhile, the waiter opens the path again and locks the new file.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -40,25 +42,31 @@ impl FileLock {
             std::fs::create_dir_all(dir)
                 .map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(&lock_path).map_err(|e| {
-            CliError::new(format!(
-                "cannot create the lock file {}: {e}",
-                lock_path.display()
-            ))
-        })?;
+        let open = || {
+            let mut options = OpenOptions::new();
+            options.create(true).truncate(false).write(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options.open(&lock_path).map_err(|e| {
+                CliError::new(format!(
+                    "cannot create the lock file {}: {e}",
+                    lock_path.display()
+                ))
+            })
+        };
+        let mut file = open()?;
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => {
+                Ok(()) if is_at(&file, &lock_path) => {
                     return Ok(FileLock {
                         _file: file,
                         path: lock_path,
                     });
                 }
+                // The previous holder deleted this file as it let go: lock
+                // the one at the path now.
+                Ok(()) => file = open()?,
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
@@ -85,6 +93,30 @@ impl FileLock {
     }
 }
 
+/// Whether `file` is the file at `path` (not one deleted since it was opened).
+fn is_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(now)) => open.dev() == now.dev() && open.ino() == now.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // Still locked here: the file goes first, then the lock with it.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +130,28 @@ mod tests {
         let e = FileLock::acquire(&target, Duration::from_millis(120)).unwrap_err();
         assert!(e.message.contains("another onboarding"), "{e}");
         drop(first);
+        assert!(
+            !dir.path().join("openclaw.json.lock").exists(),
+            "left behind"
+        );
         FileLock::acquire(&target, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_waiter_that_locks_a_deleted_file_locks_the_new_one_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("openclaw.json");
+        let holder = FileLock::acquire(&target, Duration::ZERO).unwrap();
+        let waiter = {
+            let target = target.clone();
+            std::thread::spawn(move || FileLock::acquire(&target, Duration::from_secs(5)).unwrap())
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        drop(holder);
+        let second = waiter.join().unwrap();
+        // It holds the file that is at the path, so a third one must wait.
+        assert!(is_at(&second._file, second.path()));
+        let e = FileLock::acquire(&target, Duration::from_millis(100)).unwrap_err();
+        assert!(e.message.contains("another onboarding"), "{e}");
     }
 }

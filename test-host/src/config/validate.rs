@@ -43,12 +43,52 @@ pub struct ValidConfig {
     pub base_url: Option<String>,
     /// `models.providers.huggingface.models`: the user's entries, as written.
     pub user_models: Vec<Value>,
-    /// `plugins.entries.huggingface.config`: the plugin's settings, which the
+    /// `plugins.entries.hf-plugin.config`: the plugin's settings, which the
     /// plugin validates itself.
     pub plugin_config: Map<String, Value>,
+    /// `plugins.entries.huggingface.config.discovery.enabled`: the gateway's
+    /// own switch for Hugging Face discovery, honoured too.
+    pub gateway_discovery: Option<bool>,
+    /// Settings where the gateway refuses them, and where they belong.
+    pub moved: Vec<MovedSetting>,
     /// `auth.profiles`.
     pub auth_profiles: BTreeMap<String, AuthProfile>,
 }
+
+/// A setting in a place the gateway's config schema refuses, and the place it
+/// belongs: our plugin settings used to live in the gateway's own
+/// `plugins.entries.huggingface.config` (which accepts only
+/// `discovery.enabled`), and aliases in provider model entries (which the
+/// gateway accepts only in `agents.defaults.models`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovedSetting {
+    /// Where it is, as keys from the root.
+    pub from: Vec<String>,
+    /// Where it belongs.
+    pub to: Vec<String>,
+    /// Its value.
+    pub value: Value,
+}
+
+impl MovedSetting {
+    /// `a.b["x/y"]` forms of both places.
+    pub fn describe(&self) -> String {
+        let render = |keys: &[String]| {
+            keys.iter()
+                .fold(KeyPath::default(), |p, k| match k.parse() {
+                    Ok(i) => p.index(i),
+                    Err(_) => p.key(k),
+                })
+                .0
+        };
+        format!("{} -> {}", render(&self.from), render(&self.to))
+    }
+}
+
+/// Our OpenClaw plugin package's id: its `plugins.entries` entry holds the
+/// provider plugin's settings, validated by the gateway against the
+/// package's `configSchema`.
+pub const PLUGIN_ENTRY: &str = "hf-plugin";
 
 /// A key path being walked; renders as `a.b["x/y"][2]`.
 #[derive(Clone, Default)]
@@ -214,8 +254,36 @@ impl Checker {
                         }),
                         Some(other) => self.bad(&ipath.key("id"), "a non-empty string", other),
                     }
-                    for key in ["alias", "name"] {
-                        self.string(entry.get(key), &ipath.key(key));
+                    if entry.get("name").is_none() {
+                        self.problems.push(Problem {
+                            path: ipath.key("name").0,
+                            message: "missing (the gateway requires a name for every model entry)"
+                                .into(),
+                        });
+                    }
+                    self.string(entry.get("name"), &ipath.key("name"));
+                    if let (Some(alias), Some(Value::String(id))) = (
+                        self.string(entry.get("alias"), &ipath.key("alias")),
+                        entry.get("id"),
+                    ) {
+                        out.moved.push(MovedSetting {
+                            from: vec![
+                                "models".into(),
+                                "providers".into(),
+                                "huggingface".into(),
+                                "models".into(),
+                                i.to_string(),
+                                "alias".into(),
+                            ],
+                            to: vec![
+                                "agents".into(),
+                                "defaults".into(),
+                                "models".into(),
+                                format!("huggingface/{id}"),
+                                "alias".into(),
+                            ],
+                            value: Value::String(alias),
+                        });
                     }
                     out.user_models.push(item.clone());
                 }
@@ -227,22 +295,67 @@ impl Checker {
     fn plugin(&mut self, root: &Map<String, Value>, out: &mut ValidConfig) {
         let plugins = KeyPath::default().key("plugins");
         let entries = plugins.key("entries");
-        let hf = entries.key("huggingface");
         let Some(p) = self.object(root.get("plugins"), &plugins) else {
             return;
         };
         let Some(e) = self.object(p.get("entries"), &entries) else {
             return;
         };
-        let Some(h) = self.object(e.get("huggingface"), &hf) else {
+        let ours = entries.key(PLUGIN_ENTRY);
+        if let Some(entry) = self.object(e.get(PLUGIN_ENTRY), &ours) {
+            self.enabled(entry, &ours);
+            if let Some(c) = self.object(entry.get("config"), &ours.key("config")) {
+                out.plugin_config = c.clone();
+            }
+        }
+        let gateway = entries.key("huggingface");
+        let Some(entry) = self.object(e.get("huggingface"), &gateway) else {
             return;
         };
-        match h.get("enabled") {
-            None | Some(Value::Null | Value::Bool(_)) => {}
-            Some(other) => self.bad(&hf.key("enabled"), "true or false", other),
+        self.enabled(entry, &gateway);
+        let config_path = gateway.key("config");
+        let Some(config) = self.object(entry.get("config"), &config_path) else {
+            return;
+        };
+        let moved = |keys: &[&str], value: &Value| MovedSetting {
+            from: ["plugins", "entries", "huggingface", "config"]
+                .iter()
+                .chain(keys)
+                .map(|k| k.to_string())
+                .collect(),
+            to: ["plugins", "entries", PLUGIN_ENTRY, "config"]
+                .iter()
+                .chain(keys)
+                .map(|k| k.to_string())
+                .collect(),
+            value: value.clone(),
+        };
+        for (key, value) in config {
+            if key != "discovery" {
+                out.moved.push(moved(&[key], value));
+                continue;
+            }
+            let Some(discovery) = self.object(Some(value), &config_path.key(key)) else {
+                continue;
+            };
+            for (inner, value) in discovery {
+                if inner == "enabled" {
+                    match value {
+                        Value::Bool(b) => out.gateway_discovery = Some(*b),
+                        Value::Null => {}
+                        other => self.bad(&config_path.key(key).key(inner), "true or false", other),
+                    }
+                } else {
+                    out.moved.push(moved(&[key, inner], value));
+                }
+            }
         }
-        if let Some(c) = self.object(h.get("config"), &hf.key("config")) {
-            out.plugin_config = c.clone();
+    }
+
+    fn enabled(&mut self, entry: &Map<String, Value>, path: &KeyPath) {
+        match entry.get("enabled") {
+            None | Some(Value::Null | Value::Bool(_)) => {}
+            Some(other) => self.bad(&path.key("enabled"), "true or false", other),
         }
     }
 
@@ -314,9 +427,9 @@ mod tests {
                 "models": { "huggingface/a/b": { "alias": false } },
             } },
             "models": { "providers": { "huggingface": {
-                "baseUrl": "ftp://x", "models": [ { "name": "no id" }, "x" ],
+                "baseUrl": "ftp://x", "models": [ { "name": "no id" }, "x", { "id": "a/b" } ],
             } } },
-            "plugins": { "entries": { "huggingface": { "config": [] } } },
+            "plugins": { "entries": { "hf-plugin": { "config": [] }, "huggingface": { "enabled": 1 } } },
             "auth": { "profiles": { "huggingface:default": { "mode": 1 } } },
         });
         let problems = validate(&doc).unwrap_err();
@@ -330,7 +443,9 @@ mod tests {
                 "models.providers.huggingface.baseUrl",
                 "models.providers.huggingface.models[0].id",
                 "models.providers.huggingface.models[1]",
-                "plugins.entries.huggingface.config",
+                "models.providers.huggingface.models[2].name",
+                "plugins.entries.hf-plugin.config",
+                "plugins.entries.huggingface.enabled",
                 "auth.profiles[\"huggingface:default\"].mode",
             ]
         );
@@ -345,6 +460,31 @@ mod tests {
             .unwrap();
         assert_eq!(v.primary, None);
         assert_eq!(v.fallbacks, ["a", "b"]);
+    }
+
+    #[test]
+    fn settings_the_gateway_refuses_are_reported_with_where_they_belong() {
+        let v = validate(&json!({
+            "models": { "providers": { "huggingface": { "models": [
+                { "id": "a/b", "name": "B", "alias": "bee" },
+            ] } } },
+            "plugins": { "entries": { "huggingface": { "config": {
+                "discovery": { "enabled": false, "intervalSeconds": 60 },
+                "billTo": "org",
+            } } } },
+        }))
+        .unwrap();
+        assert_eq!(v.gateway_discovery, Some(false));
+        let moved: Vec<String> = v.moved.iter().map(MovedSetting::describe).collect();
+        assert_eq!(
+            moved,
+            [
+                "models.providers.huggingface.models[0].alias -> agents.defaults.models[\"huggingface/a/b\"].alias",
+                "plugins.entries.huggingface.config.billTo -> plugins.entries.hf-plugin.config.billTo",
+                "plugins.entries.huggingface.config.discovery.intervalSeconds -> plugins.entries.hf-plugin.config.discovery.intervalSeconds",
+            ]
+        );
+        assert_eq!(v.moved[1].value, json!("org"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use host_sdk::{ModelInfo, Provider};
+use host_sdk::{ErrorKind, ModelInfo, Provider, ProviderError};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::{CliError, CliResult};
@@ -15,6 +15,9 @@ pub struct Catalog {
     pub models: Vec<ModelInfo>,
     /// Why the live list is not (shown to the user), if it is not.
     pub note: Option<String>,
+    /// The router refused the token while listing (401 or 403): the token
+    /// will not work for chats either.
+    pub refused: Option<ProviderError>,
 }
 
 /// How progress is shown.
@@ -73,22 +76,33 @@ pub async fn fetch(
         }
         match result {
             Ok(Ok(_)) => None,
-            Ok(Err(e)) => Some(e.message),
-            Err(_) => Some(format!("no answer within {} s", timeout.as_secs_f64())),
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(ProviderError::new(
+                ErrorKind::Timeout,
+                format!("no answer within {} s", timeout.as_secs_f64()),
+            )),
         }
     } else {
-        Some(
-            "discovery is off in the config (plugins.entries.huggingface.config.discovery.enabled)"
-                .into(),
-        )
+        Some(ProviderError::new(
+            ErrorKind::InvalidRequest,
+            "discovery is off in the config (discovery.enabled = false)",
+        ))
     };
     let models = provider
         .discover()
         .map_err(|e| CliError::new(format!("the plugin cannot list its models: {}", e.message)))?;
+    let refused = failure
+        .as_ref()
+        .filter(|e| matches!(e.kind, ErrorKind::Auth | ErrorKind::Permission))
+        .cloned();
     Ok(Catalog {
-        note: failure.map(|reason| {
-            format!("Live model list unavailable ({reason}); showing the built-in catalog.")
+        note: failure.map(|e| {
+            format!(
+                "Live model list unavailable ({}); showing the built-in catalog.",
+                e.message
+            )
         }),
+        refused,
         models,
     })
 }

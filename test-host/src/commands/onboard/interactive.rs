@@ -7,15 +7,16 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use host_sdk::Plugin;
+use host_sdk::{Plugin, Provider};
 use inquire::error::InquireResult;
 use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select};
 
-use super::choices::{backend_choices, model_choices};
+use super::choices::{ModelChoice, backend_choices, model_choices};
 use super::discovery::{self, Feedback};
 use super::{Answers, Summary, Target, cancelled, save};
 use crate::cli::{GlobalOptions, OnboardArgs};
+use crate::config::MovedSetting;
 use crate::config::edit::AUTH_PROFILE;
 use crate::error::{CliError, CliResult};
 use crate::secrets::{self, AuthStore, mask};
@@ -86,6 +87,11 @@ async fn ask_key(args: &OnboardArgs, target: &Target) -> CliResult<String> {
     {
         return Ok(value.trim().to_string());
     }
+    type_key().await
+}
+
+/// A masked prompt for a token.
+async fn type_key() -> CliResult<String> {
     let typed = prompt(|| {
         Password::new("Hugging Face token:")
             .with_display_mode(PasswordDisplayMode::Masked)
@@ -104,6 +110,84 @@ async fn ask_key(args: &OnboardArgs, target: &Target) -> CliResult<String> {
     Ok(typed.trim().to_string())
 }
 
+/// What to do with a token the router refused.
+const ENTER_ANOTHER: &str = "Enter another token";
+const KEEP_ANYWAY: &str = "Keep this token anyway";
+
+/// The token and the catalog fetched with it: a token the router refuses
+/// is said so plainly, and may be replaced or kept on purpose.
+async fn key_and_catalog(
+    args: &OnboardArgs,
+    target: &Target,
+    plugin: &Plugin,
+    global: &GlobalOptions,
+) -> CliResult<(String, Provider, discovery::Catalog)> {
+    let mut key = ask_key(args, target).await?;
+    loop {
+        if let Some(warning) = super::token_shape_warning(&key) {
+            println!("{warning}");
+        }
+        let provider = target.provider(plugin, global, &key)?;
+        let catalog = discovery::fetch(
+            &provider,
+            Duration::from_secs_f64(args.discovery_timeout),
+            target.config.discovery_enabled()?,
+            Feedback::Spinner,
+        )
+        .await?;
+        let Some(refused) = &catalog.refused else {
+            return Ok((key, provider, catalog));
+        };
+        println!("{}", super::refused_token_message(refused));
+        let choice = prompt(|| {
+            Select::new("What now?", vec![ENTER_ANOTHER, KEEP_ANYWAY])
+                .with_help_message("Esc cancels; nothing is written until the end")
+                .prompt()
+        })
+        .await?;
+        if choice == KEEP_ANYWAY {
+            return Ok((key, provider, catalog));
+        }
+        key = type_key().await?;
+    }
+}
+
+/// Settings in places the gateway refuses: listed, and moved if the user agrees.
+async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
+    let moves = target.config.moved_settings()?;
+    if moves.is_empty() {
+        return Ok(moves);
+    }
+    println!("The gateway refuses these settings where the config has them:");
+    for moved in &moves {
+        println!("  {}", moved.describe());
+    }
+    let agreed = prompt(|| {
+        Confirm::new("Move them where the gateway accepts them?")
+            .with_default(true)
+            .prompt()
+    })
+    .await?;
+    if !agreed {
+        println!("Left as they are: the gateway will not start with this config until they move.");
+    }
+    Ok(if agreed { moves } else { Vec::new() })
+}
+
+/// Where the model list starts: on the current default, or for a default with
+/// a backend suffix (`:together`), on its model.
+fn starting_cursor(options: &[ModelChoice], current: Option<&str>) -> usize {
+    let Some(current) = current else {
+        return 0;
+    };
+    let base = current.split_once(':').map_or(current, |(base, _)| base);
+    options
+        .iter()
+        .position(|o| o.model_ref == current)
+        .or_else(|| options.iter().position(|o| o.model_ref == base))
+        .unwrap_or(0)
+}
+
 /// Asks the questions, then saves.
 ///
 /// # Errors
@@ -118,15 +202,7 @@ pub async fn run(
     }
     let target = Target::open(global)?;
     println!("{TOKEN_NOTE}\n");
-    let key = ask_key(args, &target).await?;
-    let provider = target.provider(plugin, global, &key)?;
-    let catalog = discovery::fetch(
-        &provider,
-        Duration::from_secs_f64(args.discovery_timeout),
-        target.config.discovery_enabled()?,
-        Feedback::Spinner,
-    )
-    .await?;
+    let (key, provider, catalog) = key_and_catalog(args, &target, plugin, global).await?;
     match &catalog.note {
         Some(note) => println!("{note}"),
         None => println!("{} models available.", catalog.models.len()),
@@ -137,10 +213,7 @@ pub async fn run(
         return Err(CliError::new("the plugin listed no models"));
     }
     let current = target.config.primary_model()?;
-    let start = options
-        .iter()
-        .position(|o| Some(&o.model_ref) == current.as_ref())
-        .unwrap_or(0);
+    let start = starting_cursor(&options, current.as_deref());
     let choice = prompt(move || {
         Select::new("Default Hugging Face model", options)
             .with_page_size(PAGE_SIZE)
@@ -162,9 +235,22 @@ pub async fn run(
         if backends.is_empty() {
             choice.model_ref
         } else {
+            // The current backend preference of this model, if any.
+            let preferred = current
+                .as_deref()
+                .and_then(|c| c.strip_prefix(&format!("{}:", choice.model_ref)))
+                .map(str::to_string);
+            let start = preferred
+                .and_then(|p| {
+                    backends
+                        .iter()
+                        .position(|b| b.provider.as_deref() == Some(&p))
+                })
+                .unwrap_or(0);
             let pick = prompt(move || {
                 Select::new("Prefer a specific backend? (optional)", backends)
-                    .with_help_message("Enter keeps \"No preference\"; Esc cancels")
+                    .with_starting_cursor(start)
+                    .with_help_message("Enter keeps the highlighted choice; Esc cancels")
                     .prompt()
             })
             .await?;
@@ -177,5 +263,38 @@ pub async fn run(
     let model = provider
         .resolve(&model_ref)
         .map_err(|e| CliError::new(format!("{model_ref}: {}", e.message)))?;
-    save(global, &target, &Answers { key, model })
+    let moves = ask_moves(&target).await?;
+    save(global, &target, &Answers { key, model, moves })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Vec<ModelChoice> {
+        [
+            "huggingface/a/b",
+            "huggingface/a/b:cheapest",
+            "huggingface/c/d",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, r)| ModelChoice {
+            label: r.to_string(),
+            model_ref: r.to_string(),
+            index,
+            locked: r.contains(':'),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn the_cursor_starts_on_the_current_default_or_its_model() {
+        let o = options();
+        assert_eq!(starting_cursor(&o, None), 0);
+        assert_eq!(starting_cursor(&o, Some("huggingface/c/d")), 2);
+        assert_eq!(starting_cursor(&o, Some("huggingface/a/b:cheapest")), 1);
+        assert_eq!(starting_cursor(&o, Some("huggingface/c/d:together")), 2);
+        assert_eq!(starting_cursor(&o, Some("huggingface/x/y")), 0);
+    }
 }

@@ -17,7 +17,8 @@ use crate::secrets;
 /// model from `--model` (checked with the provider), else DeepSeek R1.
 ///
 /// # Errors
-/// No token, an unknown model, a broken config or store, an I/O error.
+/// No token, a token the router refuses, an unknown model, a broken config
+/// or store, an I/O error. Nothing is written then.
 pub async fn run(
     global: &GlobalOptions,
     args: &OnboardArgs,
@@ -40,6 +41,9 @@ pub async fn run(
                 )
             })?,
     };
+    if let Some(warning) = super::token_shape_warning(&key) {
+        eprintln!("{warning}");
+    }
     let provider = target.provider(plugin, global, &key)?;
     let catalog = discovery::fetch(
         &provider,
@@ -48,6 +52,13 @@ pub async fn run(
         Feedback::Quiet,
     )
     .await?;
+    if let Some(refused) = &catalog.refused {
+        // Saving a token the router refuses would only fail later, in a chat.
+        return Err(CliError::new(format!(
+            "{} Nothing was written.",
+            super::refused_token_message(refused)
+        )));
+    }
     if let Some(note) = &catalog.note {
         eprintln!("{note}");
     }
@@ -55,5 +66,8 @@ pub async fn run(
     let model = provider
         .resolve(wanted)
         .map_err(|e| CliError::usage(format!("--model {wanted}: {}", e.message)))?;
-    save(global, &target, &Answers { key, model })
+    // The flags ask for a working setup, and the gateway refuses a config
+    // with settings in the old places: move them (the summary lists them).
+    let moves = target.config.moved_settings()?;
+    save(global, &target, &Answers { key, model, moves })
 }

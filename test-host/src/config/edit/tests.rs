@@ -5,15 +5,8 @@ use super::*;
 fn edit() -> ConfigEdit {
     ConfigEdit {
         primary: "huggingface/deepseek-ai/DeepSeek-R1".into(),
-        alias: Some("DeepSeek R1".into()),
-        provider_model: Some(ProviderModelEntry {
-            id: "deepseek-ai/DeepSeek-R1".into(),
-            name: "DeepSeek R1".into(),
-            reasoning: true,
-            input: vec!["text".into()],
-            context_window: 131072,
-            max_tokens: 8192,
-        }),
+        alias: Some(DEFAULT_ALIAS.into()),
+        moves: Vec::new(),
     }
 }
 
@@ -26,29 +19,27 @@ fn value(text: &str) -> Value {
 }
 
 #[test]
-fn a_fresh_config_gets_everything() {
+fn a_fresh_config_gets_what_the_gateways_onboarding_writes() {
     let out = render("");
     assert!(out.kept_layout);
-    let v = value(&out.text);
     assert_eq!(
-        v["agents"]["defaults"]["model"]["primary"],
-        "huggingface/deepseek-ai/DeepSeek-R1"
-    );
-    assert_eq!(
-        v["agents"]["defaults"]["models"]["huggingface/deepseek-ai/DeepSeek-R1"]["alias"],
-        "DeepSeek R1"
-    );
-    assert_eq!(
-        v["auth"]["profiles"]["huggingface:default"]["mode"],
-        "api_key"
-    );
-    assert_eq!(
-        v["models"]["providers"]["huggingface"]["baseUrl"],
-        DEFAULT_BASE_URL
-    );
-    assert_eq!(
-        v["models"]["providers"]["huggingface"]["models"][0]["id"],
-        "deepseek-ai/DeepSeek-R1"
+        value(&out.text),
+        serde_json::json!({
+            "agents": { "defaults": {
+                "model": { "primary": "huggingface/deepseek-ai/DeepSeek-R1" },
+                "models": { "huggingface/deepseek-ai/DeepSeek-R1": { "alias": "Hugging Face" } },
+            } },
+            "auth": { "profiles": { "huggingface:default": {
+                "provider": "huggingface", "mode": "api_key",
+            } } },
+            "models": {
+                "providers": { "huggingface": {
+                    "baseUrl": DEFAULT_BASE_URL, "api": "openai-completions", "models": [],
+                } },
+                "mode": "merge",
+            },
+            "plugins": { "entries": { "huggingface": { "enabled": true } } },
+        })
     );
     // Applying it again changes nothing, byte for byte.
     assert_eq!(render(&out.text).text, out.text);
@@ -102,12 +93,13 @@ fn comments_unknown_keys_user_entries_and_fallbacks_are_kept() {
         defaults["models"]["huggingface/deepseek-ai/DeepSeek-R1"]["alias"],
         "R1 mine"
     );
-    // The user's entry for the id is kept; no duplicate is added.
-    let models = v["models"]["providers"]["huggingface"]["models"]
-        .as_array()
-        .unwrap();
+    // The user's entries are kept as they are; none is added.
+    let hf = &v["models"]["providers"]["huggingface"];
+    let models = hf["models"].as_array().unwrap();
     assert_eq!(models.len(), 1);
     assert_eq!(models[0]["name"], "My R1");
+    assert_eq!(hf["baseUrl"], "http://127.0.0.1:9/v1");
+    assert_eq!(hf["api"], "openai-completions");
     assert_eq!(render(&out.text).text, out.text);
 }
 
@@ -122,20 +114,62 @@ fn a_string_model_becomes_an_object() {
 }
 
 #[test]
-fn another_provider_entry_gets_the_catalog_entry_appended() {
-    let out = render("{models: {providers: {huggingface: {models: [{id: 'x/y'}]}}}}");
+fn a_users_own_provider_entry_and_mode_are_kept() {
+    let out = render(
+        "{models: {mode: 'replace', providers: {huggingface: {models: [{id: 'x/y', name: 'X'}]}}}}",
+    );
     let v = value(&out.text);
-    let models = v["models"]["providers"]["huggingface"]["models"]
-        .as_array()
-        .unwrap();
-    assert_eq!(models.len(), 2);
-    assert_eq!(models[1]["id"], "deepseek-ai/DeepSeek-R1");
+    assert_eq!(v["models"]["mode"], "replace");
+    let hf = &v["models"]["providers"]["huggingface"];
+    assert_eq!(
+        hf["models"],
+        serde_json::json!([{"id": "x/y", "name": "X"}])
+    );
     // The user did not have a baseUrl; we do not add one to their entry.
+    assert!(hf.get("baseUrl").is_none());
+}
+
+#[test]
+fn settings_in_refused_places_move_keeping_comments_and_the_new_places_values() {
+    let text = r#"{
+  // mine
+  models: { providers: { huggingface: { models: [ { id: 'a/b', name: 'B', alias: 'bee' } ] } } },
+  plugins: { entries: {
+    huggingface: { config: { discovery: { enabled: false, intervalSeconds: 60 }, billTo: 'old' } },
+    'hf-plugin': { config: { billTo: 'new' } },
+  } },
+}
+"#;
+    let moves = crate::config::validate(&value(text)).unwrap().moved;
+    assert_eq!(moves.len(), 3);
+    let out = ConfigEdit { moves, ..edit() }
+        .render(Path::new("c.json5"), text)
+        .unwrap();
     assert!(
-        v["models"]["providers"]["huggingface"]
-            .get("baseUrl")
+        out.kept_layout && out.text.contains("// mine"),
+        "{}",
+        out.text
+    );
+    let v = value(&out.text);
+    assert_eq!(
+        v["plugins"]["entries"]["huggingface"],
+        serde_json::json!({ "enabled": true, "config": { "discovery": { "enabled": false } } })
+    );
+    assert_eq!(
+        v["plugins"]["entries"]["hf-plugin"]["config"],
+        serde_json::json!({ "billTo": "new", "discovery": { "intervalSeconds": 60 } })
+    );
+    assert_eq!(
+        v["agents"]["defaults"]["models"]["huggingface/a/b"]["alias"],
+        "bee"
+    );
+    assert!(
+        v["models"]["providers"]["huggingface"]["models"][0]
+            .get("alias")
             .is_none()
     );
+    let left = crate::config::validate(&v).unwrap().moved;
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[test]
