@@ -16,6 +16,8 @@
 //!   default answer and every scenario are specified in [`scenario`].
 //! - `GET /replay/NNN/v1/models`, `POST /replay/NNN/v1/chat/completions`: see
 //!   [`replay`].
+//! - `GET /mock/stats`: `{live_responses, requests, chat_requests}`, for tests
+//!   that drive the mock from another process (not a router endpoint).
 //! - Anything else: 404 `Not Found` (text/plain), as the router answers.
 //!
 //! # Layout

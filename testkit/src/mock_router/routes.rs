@@ -30,10 +30,28 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
         .route("/v1/chat/completions", post(chat::chat_completions))
         .route("/replay/{id}/v1/models", get(list_models))
         .route("/replay/{id}/v1/chat/completions", post(chat::replay_chat))
+        .route("/mock/stats", get(stats))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), record))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(shared)
+}
+
+/// `GET /mock/stats`: what a test in another process or language needs to
+/// check (that a cancelled answer stopped being written, that a request
+/// reached the router or did not). Not a router endpoint.
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    let requests = shared.requests.lock();
+    let chats = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count();
+    axum::Json(serde_json::json!({
+        "live_responses": shared.live_bodies.load(std::sync::atomic::Ordering::Acquire),
+        "requests": requests.len(),
+        "chat_requests": chats,
+    }))
+    .into_response()
 }
 
 /// Buffers and records every request, then passes it on unchanged.
