@@ -41,6 +41,28 @@ pub fn failover_chain(primary: &str, fallbacks: &[String]) -> Vec<String> {
     chain
 }
 
+/// An empty or blank ref anywhere in the chain, as the `InvalidRequest`
+/// error the turn ends with before anything is sent. A blank fallback is
+/// refused up front too, not skipped: a config mistake then shows on the
+/// first turn rather than on the day the primary model fails.
+pub(crate) fn blank_ref(primary: &str, fallbacks: &[String]) -> Option<(String, ProviderError)> {
+    let blank = |reason: String| {
+        ProviderError::new(
+            provider_abi::ErrorKind::InvalidRequest,
+            format!("{reason}: expected huggingface/<org>/<model>[:suffix]"),
+        )
+    };
+    if primary.trim().is_empty() {
+        return Some((primary.to_string(), blank("empty model ref".into())));
+    }
+    fallbacks.iter().position(|f| f.trim().is_empty()).map(|i| {
+        (
+            fallbacks[i].clone(),
+            blank(format!("fallback {} is an empty model ref", i + 1)),
+        )
+    })
+}
+
 /// A completion that fails over along a chain of models. Yields the events of
 /// whichever model answers; [`FailoverStream::attempts`] records every failure
 /// (including the plugin's retries) and [`FailoverStream::answered_by`] the
@@ -55,6 +77,8 @@ pub struct FailoverStream {
     output_started: bool,
     finished: bool,
     attempts: Vec<Attempt>,
+    /// A chain refused before any attempt (see `blank_ref`).
+    refused: Option<(String, ProviderError)>,
 }
 
 impl std::fmt::Debug for FailoverStream {
@@ -68,8 +92,14 @@ impl std::fmt::Debug for FailoverStream {
 }
 
 impl FailoverStream {
-    pub(crate) fn new(provider: Provider, request: ChatRequest, chain: Vec<String>) -> Self {
+    pub(crate) fn new(
+        provider: Provider,
+        request: ChatRequest,
+        chain: Vec<String>,
+        refused: Option<(String, ProviderError)>,
+    ) -> Self {
         FailoverStream {
+            refused,
             chain,
             provider,
             request,
@@ -148,6 +178,15 @@ impl FailoverStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+        if let Some((model, error)) = self.refused.take() {
+            self.current_ref = Some(model.clone());
+            self.attempts.push(Attempt {
+                model,
+                error: error.clone(),
+            });
+            self.finished = true;
+            return Poll::Ready(Some(Err(error)));
+        }
         loop {
             if self.finished {
                 return Poll::Ready(None);
@@ -232,5 +271,19 @@ mod tests {
             ],
         );
         assert_eq!(chain, vec!["huggingface/a/b", "huggingface/c/d"]);
+    }
+
+    #[test]
+    fn a_blank_ref_anywhere_is_an_invalid_request() {
+        assert!(blank_ref("huggingface/a/b", &["huggingface/c/d".into()]).is_none());
+        let (model, e) = blank_ref("  ", &[]).unwrap();
+        assert_eq!(model, "  ");
+        assert_eq!(e.kind, provider_abi::ErrorKind::InvalidRequest);
+        assert!(e.message.starts_with("empty model ref"), "{e}");
+        let (_, e) = blank_ref("huggingface/a/b", &["x/y".into(), "".into()]).unwrap();
+        assert!(
+            e.message.starts_with("fallback 2 is an empty model ref"),
+            "{e}"
+        );
     }
 }

@@ -19,9 +19,15 @@
 //!   their own level and target (see [`HostContext::forward_logs`]).
 //!
 //! ## Loading a provider
-//! [`Plugin::load`] copies the file to a content-addressed path and maps it;
-//! every failure is a [`LoadError`] whose `Display` is one line naming the
-//! file (missing, not a plugin, interface too old or too new, layout
+//! [`Plugin::load`] copies the file to a private copy named by its SHA-256 and
+//! maps that: on Linux an anonymous, sealed memory file (`memfd_create`,
+//! opened as `/proc/self/fd/N`) that lives in no directory; elsewhere (or with
+//! `HOST_SDK_PLUGIN_COPY=dir`) a per-user directory the loader creates 0700
+//! and checks before each use (a real directory owned by this user, not
+//! writable by others; one that fails is never used), where an existing copy
+//! is reused only if its bytes equal the file's. Every failure is a
+//! [`LoadError`] whose `Display` is one line naming the file (missing, not a
+//! plugin, interface too old or too new, layout
 //! mismatch). A library is never unloaded (see [`Plugin`]).
 //!
 //! ```no_run
@@ -143,7 +149,7 @@
 //! ```
 //!
 //! Two files with identical bytes are one library (the copy is
-//! content-addressed) and share one runtime; the slot shuts such a library
+//! content-addressed, one per digest in the process) and share one runtime; the slot shuts such a library
 //! down only when the last version using it retires.
 //!
 //! ## Versioning rules

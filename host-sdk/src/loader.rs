@@ -1,13 +1,14 @@
 //! Loading a plugin file safely.
 //!
-//! The file is first copied to a path derived from its content: dlopen dedups
-//! by path, so a rebuilt file at the same path must get a new path to load as
-//! the new version, while loading identical bytes twice reuses one mapping.
-//! Libraries are never unloaded (see [`crate::Plugin`]).
+//! The file is first copied to a private copy named by its content (see
+//! [`copy`]): dlopen dedups by path, so a rebuilt file at the same path must
+//! get a new path to load as the new version, while loading identical bytes
+//! twice reuses one mapping. Libraries are never unloaded (see
+//! [`crate::Plugin`]). Errors name the user's path, never the copy's.
+
+mod copy;
 
 use std::fs;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use abi_stable::library::{LibraryError, lib_header_from_path};
@@ -110,16 +111,17 @@ pub(crate) fn load(path: &Path) -> Result<Loaded, LoadError> {
             message: "not a regular file".into(),
         });
     }
-    let mapped_path = unique_copy(path).map_err(|source| LoadError::Io {
+    let mapped_path = copy::private_copy(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let header = lib_header_from_path(&mapped_path).map_err(|e| classify(path, None, e))?;
+    let header =
+        lib_header_from_path(&mapped_path).map_err(|e| classify(path, &mapped_path, None, e))?;
     let plugin_version = header.version_strings().version.to_string();
     check_version(path, &plugin_version)?;
     let module = header
         .init_root_module::<ProviderModule_Ref>()
-        .map_err(|e| classify(path, Some(&plugin_version), e))?;
+        .map_err(|e| classify(path, &mapped_path, Some(&plugin_version), e))?;
     Ok(Loaded {
         module,
         mapped_path,
@@ -156,11 +158,25 @@ fn check_version(path: &Path, plugin: &str) -> Result<(), LoadError> {
     })
 }
 
-fn classify(path: &Path, plugin_version: Option<&str>, error: LibraryError) -> LoadError {
+/// `error` as a [`LoadError`] about `path`. abi_stable's and ld.so's texts
+/// name the file they opened, the private copy at `mapped`: that name is
+/// replaced by the user's, which is the one they can act on.
+fn classify(
+    path: &Path,
+    mapped: &Path,
+    plugin_version: Option<&str>,
+    error: LibraryError,
+) -> LoadError {
+    let mapped_text = mapped.to_string_lossy();
+    let user_facing = |text: &str| {
+        first_line(text)
+            .replace(&format!("{mapped_text}: "), "")
+            .replace(&*mapped_text, &path.to_string_lossy())
+    };
     let path = path.to_path_buf();
     match &error {
         LibraryError::OpenError { err, .. } => {
-            let reason = first_line(&err.to_string());
+            let reason = user_facing(&err.to_string());
             LoadError::NotAPlugin {
                 path,
                 reason: format!("not a loadable shared library: {reason}"),
@@ -200,7 +216,7 @@ fn classify(path: &Path, plugin_version: Option<&str>, error: LibraryError) -> L
             }
         }
         other => LoadError::Other {
-            message: first_line(&other.to_string()),
+            message: user_facing(&other.to_string()),
             path,
         },
     }
@@ -280,80 +296,6 @@ fn labelled(section: &[&str], label: &str) -> Option<String> {
         Some(field) => format!("field `{field}`"),
         None => value.to_string(),
     })
-}
-
-/// Copies `path` to `<temp>/host-sdk-plugins/<stem>-<content hash>.<ext>`,
-/// atomically (temp file + rename) so concurrent loaders never map a partial copy.
-fn unique_copy(path: &Path) -> std::io::Result<PathBuf> {
-    let bytes = fs::read(path)?;
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let hash = hasher.finish();
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("plugin");
-    let ext = path.extension().and_then(|s| s.to_str()).unwrap_or("so");
-    let dir = std::env::temp_dir().join("host-sdk-plugins");
-    fs::create_dir_all(&dir)?;
-    let target = dir.join(format!("{stem}-{hash:016x}.{ext}"));
-    if fs::metadata(&target).is_ok_and(|m| m.len() == bytes.len() as u64) {
-        // Fresh again, so a concurrent prune (below) leaves it alone.
-        if let Ok(f) = fs::File::options().write(true).open(&target) {
-            let _ = f.set_modified(std::time::SystemTime::now());
-        }
-    } else {
-        let mut tmp = tempfile_in(&dir, stem)?;
-        tmp.1.write_all(&bytes)?;
-        tmp.1.sync_all()?;
-        drop(tmp.1);
-        fs::rename(&tmp.0, &target)?;
-    }
-    prune_stale_copies(&dir, &target);
-    Ok(target)
-}
-
-/// Copies not used for this long are removed when another plugin loads.
-const STALE_COPY: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Keeps the copy directory from growing with every rebuild. Removing a copy
-/// is safe even while some process has it mapped: the mapping keeps the file's
-/// data alive until that process exits, and a later load copies it again.
-fn prune_stale_copies(dir: &Path, keep: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_COPY);
-        if stale && path != keep {
-            let _ = fs::remove_file(&path);
-        }
-    }
-}
-
-fn tempfile_in(dir: &Path, stem: &str) -> std::io::Result<(PathBuf, fs::File)> {
-    for attempt in 0u32..100 {
-        let name = format!(".{stem}-{}-{attempt}.tmp", std::process::id());
-        let path = dir.join(name);
-        match fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other(
-        "cannot create a temporary plugin copy",
-    ))
 }
 
 #[cfg(test)]

@@ -39,8 +39,11 @@ impl std::fmt::Debug for Plugin {
 impl Plugin {
     /// Loads the plugin file at `path`.
     ///
-    /// The file is copied to a content-addressed path first, so a file rebuilt
-    /// in place loads as the new version.
+    /// The file is copied to a private, content-addressed copy first, so a
+    /// file rebuilt in place loads as the new version: on Linux an anonymous
+    /// sealed memory file, elsewhere a file in a per-user directory that the
+    /// loader creates 0700 and checks (owner, not a symlink, not writable by
+    /// others). `HOST_SDK_PLUGIN_COPY=dir` selects the directory on Linux too.
     ///
     /// # Errors
     /// A [`LoadError`] whose message is one line naming the file: missing, not
@@ -69,7 +72,9 @@ impl Plugin {
         &self.inner.path
     }
 
-    /// The content-addressed copy that is actually mapped.
+    /// The private copy that is actually mapped (`/proc/self/fd/N` for a
+    /// memory file). Within this process, identical bytes always give the same
+    /// path, and so the same library.
     pub fn mapped_path(&self) -> &Path {
         &self.inner.mapped_path
     }

@@ -189,14 +189,17 @@ impl Provider {
 
     /// Like [`Provider::complete`], failing over to `fallbacks` (in order,
     /// duplicates removed) on errors another model may not have, before any
-    /// output (see [`FailoverStream`]).
+    /// output (see [`FailoverStream`]). An empty or blank ref, the requested
+    /// one or a fallback, ends the stream at once with an `InvalidRequest`
+    /// error: nothing is sent.
     pub fn complete_with_failover(
         &self,
         request: ChatRequest,
         fallbacks: &[String],
     ) -> FailoverStream {
         let chain = failover_chain(&request.model, fallbacks);
-        FailoverStream::new(self.clone(), request, chain)
+        let refused = crate::failover::blank_ref(&request.model, fallbacks);
+        FailoverStream::new(self.clone(), request, chain, refused)
     }
 
     /// Runs a completion to its end on the calling thread.

@@ -77,8 +77,8 @@ pub struct VersionStatus {
     pub id: u64,
     /// The file it was loaded from.
     pub path: PathBuf,
-    /// The content-addressed copy that is mapped (versions with identical
-    /// bytes share it, and share one library and runtime).
+    /// The private copy that is mapped (see [`Plugin::mapped_path`]; versions
+    /// with identical bytes share it, and share one library and runtime).
     pub mapped_path: PathBuf,
     /// Who it is.
     pub info: PluginInfo,

@@ -71,3 +71,15 @@ fn shared_library_without_root_module() {
     assert!(text.contains("exports no abi_stable root module"), "{text}");
     assert!(text.contains("libm"), "{text}");
 }
+
+#[test]
+fn errors_name_the_users_file_never_the_private_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libgarbage.so");
+    std::fs::write(&path, b"\x7fELF but truncated").unwrap();
+    let text = one_line(&Plugin::load(&path).unwrap_err());
+    assert!(text.starts_with(&*path.to_string_lossy()), "{text}");
+    for internal in ["/proc/self/fd", "host-sdk-plugins"] {
+        assert!(!text.contains(internal), "{text}");
+    }
+}

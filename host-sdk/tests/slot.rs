@@ -9,21 +9,32 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::compat_plugin;
+
 use host_sdk::{
     ChatEvent, ChatRequest, HostContext, Message, Plugin, ProviderSlot, SwapError, VersionState,
 };
 use serde_json::json;
 
-/// Two versions: the test plugin, and a copy with bytes appended after the
-/// end of its ELF image (the loader maps only what the program headers
-/// name), so the two files differ and load as two libraries.
+/// The test plugin with `tag` appended after the end of its ELF image (the
+/// loader maps only what the program headers name): a library of its own.
+/// The tests of this file run in one process at once, and a library that two
+/// slots share is, rightly, not shut down by the first that retires it.
+fn unique_plugin(dir: &Path, tag: &str) -> PathBuf {
+    let path = dir.join(testkit::cdylib::library_file_name(&format!(
+        "compat_plugin_{tag}"
+    )));
+    let mut bytes = std::fs::read(compat_plugin(&[])).unwrap();
+    bytes.extend_from_slice(tag.as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Two versions whose bytes differ, so they load as two libraries.
 fn two_versions(dir: &Path) -> (PathBuf, PathBuf) {
-    let a = compat_plugin(&[]);
-    let b = dir.join(testkit::cdylib::library_file_name("compat_plugin_v2"));
-    let mut bytes = std::fs::read(&a).unwrap();
-    bytes.extend_from_slice(b"version 2");
-    std::fs::write(&b, bytes).unwrap();
-    (a, b)
+    (
+        unique_plugin(dir, "drain_v1"),
+        unique_plugin(dir, "drain_v2"),
+    )
 }
 
 fn slot(file: &Path) -> ProviderSlot {
@@ -82,8 +93,8 @@ async fn a_stream_in_flight_finishes_on_the_old_version_which_reports_draining()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_cannot_load_leaves_the_current_version_serving() {
-    let slot = slot(&compat_plugin(&[]));
     let dir = tempfile::tempdir().unwrap();
+    let slot = slot(&unique_plugin(dir.path(), "broken_file"));
     let garbage = dir.path().join("libbroken.so");
     std::fs::write(&garbage, b"\x7fELF but not really").unwrap();
 

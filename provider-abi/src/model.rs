@@ -76,14 +76,16 @@ pub struct ModelInfo {
     pub context_window: u64,
     /// Maximum output tokens.
     pub max_tokens: u64,
-    /// Price of the cheapest live backend.
-    pub cost: Cost,
+    /// Price of the cheapest live backend (or the plugin's own figure);
+    /// `None` when no one states a price: unknown, which is not free.
+    pub cost: Option<Cost>,
     /// Whether the model reasons before it answers.
     pub reasoning: bool,
     /// Input modalities: `text`, `image`.
     pub input: Vec<String>,
-    /// Whether tool calls are supported by every live backend that states it.
-    pub supports_tools: bool,
+    /// Whether tool calls are supported by every live backend that states it;
+    /// `None` when none of them says (nor the plugin's own list).
+    pub supports_tools: Option<bool>,
     /// Whether the router lists the model right now.
     pub live: bool,
     /// Where the entry came from.

@@ -167,7 +167,10 @@ fn main() {
     } else {
         println!("streaming {WORDS} tokens, best of {ROUNDS} rounds each, same client:");
         println!("  straight from the mock router  {d:>10.0} tokens/s");
-        println!("  through test-host serve        {s:>10.0} tokens/s   ratio {:.2}", s / d);
+        println!(
+            "  through test-host serve        {s:>10.0} tokens/s   ratio {:.2}",
+            s / d
+        );
         println!(
             "time to first token, p50 of {TTFT_SAMPLES}: direct {:.3} ms, serve {:.3} ms (+{:.3} ms)",
             ttft_direct.as_secs_f64() * 1e3,

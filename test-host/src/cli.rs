@@ -37,6 +37,9 @@ pub struct GlobalOptions {
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Colour: auto (a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t)]
+    pub color: crate::color::ColorChoice,
 }
 
 /// The commands.
@@ -66,7 +69,10 @@ pub enum Command {
     /// Set up the Hugging Face provider: save a token, choose the default model.
     Onboard(OnboardArgs),
     /// Start a local mock router, load the plugin and stream one chat through it.
-    Demo,
+    Demo {
+        #[command(flatten)]
+        not_here: NotForThisCommand,
+    },
     /// Serve the plugin as a local OpenAI-compatible endpoint (for the OpenClaw
     /// gateway and any OpenAI client) until Ctrl-C; SIGHUP reloads the plugin.
     Serve(crate::commands::serve::ServeArgs),
@@ -75,7 +81,40 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        #[command(flatten)]
+        not_here: NotForThisCommand,
+        #[arg(long, hide = true)]
+        plugin: Option<PathBuf>,
     },
+}
+
+/// The global options a command does not use (`demo` makes its own config,
+/// state dir and router; `mock-router` loads no plugin either). Declared
+/// again, hidden, so clap does not list the global ones in that command's
+/// help; the command refuses them if given.
+#[derive(Debug, Args, Clone, Default)]
+pub struct NotForThisCommand {
+    #[arg(long, hide = true)]
+    config: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    state_dir: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    base_url: Option<String>,
+}
+
+impl NotForThisCommand {
+    /// The first of these options given (here or before the command name).
+    pub fn given(&self, global: &GlobalOptions) -> Option<&'static str> {
+        if self.config.is_some() || global.config.is_some() {
+            Some("--config")
+        } else if self.state_dir.is_some() || global.state_dir.is_some() {
+            Some("--state-dir")
+        } else if self.base_url.is_some() || global.base_url.is_some() {
+            Some("--base-url")
+        } else {
+            None
+        }
+    }
 }
 
 /// `chat` options.
@@ -84,7 +123,8 @@ pub struct ChatArgs {
     /// Send one prompt, stream the answer and exit.
     #[arg(long, value_name = "PROMPT")]
     pub once: Option<String>,
-    /// Model ref [default: agents.defaults.model.primary from the config].
+    /// Model ref [default: agents.defaults.model.primary from the config,
+    /// else huggingface/deepseek-ai/DeepSeek-R1].
     #[arg(long, value_name = "REF")]
     pub model: Option<String>,
     /// Print one JSON object at the end instead of streaming text.

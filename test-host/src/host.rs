@@ -31,6 +31,26 @@ pub struct Session {
     pub plugin: Plugin,
     /// The provider it created.
     pub provider: Provider,
+    /// Where its token comes from (for `auth`/`permission` errors).
+    pub token: secrets::TokenSource,
+}
+
+/// `error` for people: `<kind>: <message> (…)`, plus, for an `auth` or
+/// `permission` error, which token was used and how to replace it.
+pub fn describe_error(error: &host_sdk::ProviderError, token: &secrets::TokenSource) -> String {
+    match token_hint(error, token) {
+        Some(hint) => format!("{error}\nhint: {hint}"),
+        None => error.to_string(),
+    }
+}
+
+/// The token hint for an `auth` or `permission` error, else `None`.
+pub fn token_hint(error: &host_sdk::ProviderError, token: &secrets::TokenSource) -> Option<String> {
+    matches!(
+        error.kind,
+        host_sdk::ErrorKind::Auth | host_sdk::ErrorKind::Permission
+    )
+    .then(|| token.hint())
 }
 
 /// The host context this program passes to plugins.
@@ -86,11 +106,13 @@ pub fn open(global: &GlobalOptions) -> CliResult<Session> {
         api_key.as_deref(),
     )?;
     let provider = new_provider(&plugin, &settings)?;
+    let token = secrets::TokenSource::find(&state_dir, &env)?;
     Ok(Session {
         config,
         state_dir,
         plugin,
         provider,
+        token,
     })
 }
 

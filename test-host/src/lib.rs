@@ -3,7 +3,19 @@
 //! what it runs, public only where the integration tests reach in (the config
 //! file's atomic write and lock, the host's settings, the hot-swap pieces).
 
+/// `println!` through [`stdout::println`]: evaluates to a `CliResult`, so a
+/// closed stdout ends the command quietly instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::stdout::println("")
+    };
+    ($($arg:tt)*) => {
+        $crate::stdout::println(format_args!($($arg)*))
+    };
+}
+
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod config;
 mod dotenv;
@@ -11,4 +23,5 @@ pub mod error;
 pub mod host;
 mod paths;
 mod secrets;
+pub mod stdout;
 pub mod swap;

@@ -2,13 +2,20 @@
 
 use clap::Parser;
 use test_host::cli::{Cli, Command};
+use test_host::color::ColorChoice;
 use test_host::commands;
 use test_host::error::CliResult;
 use tracing_subscriber::EnvFilter;
 
-fn init_logging(verbose: u8) {
+/// The console log, on stderr. By default only this program's own warnings
+/// and the libraries' errors: what a user must act on is already said by the
+/// command itself, once (an error line, a `[retrying …]` or fallback notice,
+/// a refresh warning), and the plugin's and host-sdk's warnings about the same
+/// events would repeat it or break through prompts and spinners. `-v`,
+/// `-vv` or `RUST_LOG` bring everything back.
+fn init_logging(verbose: u8, color: ColorChoice) {
     let default = match verbose {
-        0 => "warn",
+        0 => "error,test_host=warn",
         1 => "debug",
         _ => "trace",
     };
@@ -16,7 +23,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())))
         .try_init();
 }
 
@@ -28,15 +35,36 @@ async fn run(cli: Cli) -> CliResult {
         Command::Chat(args) => commands::chat::run(global, args).await,
         Command::SwapTest(args) => commands::swap_test::run(global, args).await,
         Command::Onboard(args) => commands::onboard::run(global, args).await,
-        Command::Demo => commands::demo::run(global).await,
-        Command::MockRouter { listen } => commands::mock::run(*listen).await,
+        Command::Demo { not_here } => {
+            not_applicable("demo", not_here.given(global))?;
+            commands::demo::run(global).await
+        }
+        Command::MockRouter {
+            listen,
+            not_here,
+            plugin,
+        } => {
+            let plugin = (plugin.is_some() || global.plugin.is_some()).then_some("--plugin");
+            not_applicable("mock-router", not_here.given(global).or(plugin))?;
+            commands::mock::run(*listen).await
+        }
         Command::Serve(args) => commands::serve::run(global, args).await,
+    }
+}
+
+/// Refuses an option that `command` does not use, rather than ignore it.
+fn not_applicable(command: &str, option: Option<&str>) -> CliResult {
+    match option {
+        Some(option) => Err(test_host::error::CliError::usage(format!(
+            "{option} does not apply to `{command}`"
+        ))),
+        None => Ok(()),
     }
 }
 
 fn main() {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose);
+    init_logging(cli.global.verbose, cli.global.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

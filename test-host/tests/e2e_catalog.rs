@@ -68,7 +68,8 @@ async fn background_discovery_merges_the_router_list_with_builtin_models() {
     // The smallest context among live backends (together 163840, novita 64000).
     assert_eq!(r1.context_window, 64000);
     // The cheapest live backend's price (novita).
-    assert_eq!((r1.cost.input, r1.cost.output), (0.7, 2.5));
+    let cost = r1.cost.expect("a known price");
+    assert_eq!((cost.input, cost.output), (0.7, 2.5));
     assert_eq!(r1.name, "DeepSeek R1");
     assert_eq!(r1.live_backends().count(), 2);
     assert!(r1.backends.iter().any(|b| b.status == "error"));

@@ -154,3 +154,60 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// An `auth` error in the CLI says which token was used — masked — and how to
+/// replace it, and neither stream shows the token itself.
+#[test]
+fn the_auth_hint_names_the_token_source_but_never_the_token() {
+    let home = common::Home::new(MockOptions {
+        require_token: Some("hf_the_only_accepted_token".into()),
+        ..MockOptions::default()
+    });
+    // `common::test_host` uses the home directory as the state dir.
+    let state = home.dir.path().to_path_buf();
+    std::fs::write(
+        state.join("auth-profiles.json"),
+        json!({ "version": 1, "profiles": { "huggingface:default": {
+            "type": "api_key", "provider": "huggingface", "key": TOKEN } } })
+        .to_string(),
+    )
+    .unwrap();
+    let run = |json: bool, env_token: bool| {
+        let mut cmd = common::test_host(home.dir.path(), &home.router.base_url());
+        cmd.args([
+            "chat",
+            "--once",
+            "hi",
+            "--model",
+            "huggingface/Qwen/Qwen3-8B",
+        ]);
+        if json {
+            cmd.arg("--json");
+        }
+        if env_token {
+            cmd.env("HF_TOKEN", "hf_from_the_environment_0123");
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(false, true);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("auth: "), "{err}");
+    assert!(
+        err.contains(
+            "hint: the token used is the saved one (hf_SE…89, auth profile huggingface:default in "
+        ) && err.contains("auth-profiles.json")
+            && err.contains("run `test-host onboard` to replace it")
+            && err.contains("HF_TOKEN is set but a saved token comes first"),
+        "{err}"
+    );
+    assert_clean("the CLI's stderr", &err);
+    assert_clean("the CLI's stdout", &String::from_utf8_lossy(&out.stdout));
+
+    let out = run(true, false);
+    let v = common::json_of(&out);
+    assert_eq!(v["error"]["kind"], "auth", "{v}");
+    let hint = v["error"]["hint"].as_str().unwrap();
+    assert!(hint.contains("auth profile huggingface:default"), "{hint}");
+    assert_clean("the CLI's JSON", &v.to_string());
+}

@@ -14,7 +14,7 @@ use loose::{Loose, Num, WireBackend, WireRow, WireTop};
 /// One model row, as the router sends it (only the fields we use).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct ApiModel {
-    /// `org/name`.
+    /// The router's id, usually `org/name`.
     pub(crate) id: String,
     pub(crate) created: Option<u64>,
     pub(crate) owned_by: Option<String>,
@@ -144,17 +144,11 @@ fn from_wire(row: WireRow) -> Option<ApiModel> {
     })
 }
 
-/// `org/name` with no whitespace, no `:` (that would read as a suffix) and
-/// exactly one `/`: the shape `ModelRef` accepts, so every row is resolvable.
+/// Any id a ref can address: `org/name` as usual, but also one without an
+/// org (`custom-model-a`) or with more slashes (`a/b/c-d`), which the router
+/// may list. Only ids no ref could name are dropped (see `is_valid_id`).
 fn is_usable_id(id: &str) -> bool {
-    let Some((org, name)) = id.split_once('/') else {
-        return false;
-    };
-    !org.is_empty()
-        && !name.is_empty()
-        && !name.contains('/')
-        && !id.contains(':')
-        && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+    super::model_ref::is_valid_id(id)
 }
 
 fn backend_from_wire(b: WireBackend) -> Option<ApiBackend> {

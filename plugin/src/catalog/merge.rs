@@ -5,7 +5,8 @@
 //! window is the smallest positive `context_length` among the rest (a request
 //! must fit whichever backend the router picks); tools are supported unless one
 //! of them says `supports_tools: false`; the cost is the cheapest live
-//! backend's pricing. Built-in values fill what the router leaves out.
+//! backend's pricing. Built-in values fill what the router leaves out; what
+//! neither states (a price, tool support) stays unknown (`None`), never 0 or yes.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -57,15 +58,14 @@ fn from_builtin(b: &BuiltinModel) -> Entry {
             name: b.name.to_string(),
             context_window: b.context_window,
             max_tokens: b.max_tokens.min(b.context_window),
-            cost: b.cost,
+            cost: Some(b.cost),
             reasoning: b.reasoning,
             input: b.input.iter().map(|s| (*s).to_string()).collect(),
-            supports_tools: b.supports_tools,
+            supports_tools: Some(b.supports_tools),
             live: false,
             source: ModelSource::Builtin,
             backends: Vec::new(),
         },
-        cost: Some(b.cost),
     }
 }
 
@@ -85,10 +85,11 @@ fn from_row(mut row: ApiModel) -> Entry {
         .map_or(DEFAULT_MAX_TOKENS, |b| b.max_tokens)
         .min(context_window);
     let mut stated_tools = usable().filter_map(|b| b.supports_tools).peekable();
+    // Nobody saying is unknown, not "yes".
     let supports_tools = if stated_tools.peek().is_none() {
-        builtin.is_none_or(|b| b.supports_tools)
+        builtin.map(|b| b.supports_tools)
     } else {
-        stated_tools.all(|t| t)
+        Some(stated_tools.all(|t| t))
     };
     let cost = cheapest_live(&row.providers).or(builtin.map(|b| b.cost));
     let input = row
@@ -104,7 +105,7 @@ fn from_row(mut row: ApiModel) -> Entry {
             name,
             context_window,
             max_tokens,
-            cost: cost.unwrap_or_default(),
+            cost,
             reasoning,
             input,
             supports_tools,
@@ -117,7 +118,6 @@ fn from_row(mut row: ApiModel) -> Entry {
             backends: row.providers.into_iter().map(to_backend).collect(),
             id: row.id,
         },
-        cost,
     }
 }
 
@@ -173,10 +173,10 @@ pub(super) fn passthrough_info(id: &str) -> ModelInfo {
         name: names::derive_name(id),
         context_window: DEFAULT_CONTEXT_WINDOW,
         max_tokens: DEFAULT_MAX_TOKENS,
-        cost: Cost::default(),
+        cost: None,
         reasoning: looks_like_reasoning(id),
         input: vec!["text".to_string()],
-        supports_tools: true,
+        supports_tools: None,
         live: false,
         // Closest of the three: the id came from outside the built-in list.
         // `ResolvedModel::verified == false` is what marks it unchecked.

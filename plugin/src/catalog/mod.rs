@@ -52,13 +52,10 @@ pub(crate) struct Catalog {
     discovered_at: Option<SystemTime>,
 }
 
-/// One model plus what `ModelInfo` cannot say.
+/// One model of the snapshot.
 #[derive(Debug, Clone)]
 struct Entry {
     info: ModelInfo,
-    /// The model's price when one is actually known (a live backend's pricing
-    /// or the built-in value); `info.cost` is zero when this is `None`.
-    cost: Option<Cost>,
 }
 
 impl Catalog {
@@ -129,7 +126,7 @@ impl Catalog {
             .live_backends()
             .filter_map(|b| b.pricing.map(|p| (b.provider.clone(), p)))
             .collect();
-        (per_backend, entry.cost)
+        (per_backend, entry.info.cost)
     }
 
     /// When the discovered list was fetched; `None` = discovery never succeeded.

@@ -1,11 +1,14 @@
-//! Model refs: `huggingface/<org>/<model>[:suffix]`, as written in gateway configs.
+//! Model refs: `huggingface/<id>[:suffix]`, as written in gateway configs.
 //! The router's id grammar and its suffixes belong to this provider, so the
 //! parser lives here, not in the contract: a host only passes refs through.
 //!
 //! The provider prefix is split off at the FIRST `/` (trimmed, case-insensitive);
 //! what remains is the router's model id, sent as is. A ref without the prefix is
-//! a bare id. Suffixes `:fastest`, `:cheapest` and `:preferred` are routing
-//! policies; any other suffix names one backend.
+//! a bare id. An id is usually `<org>/<model>`, but the router may list one
+//! without an org (`custom-model-a`) or with more slashes (`a/b/c-d`): any
+//! non-empty id is accepted whose `/`-separated parts are non-empty and which
+//! has no whitespace. Suffixes `:fastest`, `:cheapest` and `:preferred` are
+//! routing policies; any other suffix names one backend.
 
 use std::fmt;
 
@@ -58,7 +61,7 @@ impl RouteSuffix {
 /// A parsed model ref.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ModelRef {
-    /// `org/name`, case kept.
+    /// The router's id (usually `org/name`), case kept.
     pub(crate) id: String,
     /// The routing suffix, if any.
     pub(crate) suffix: Option<RouteSuffix>,
@@ -79,7 +82,7 @@ pub(crate) struct ModelRefError {
 /// request. Only a backend suffix (`:together`) is owned, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct ModelRefStr<'a> {
-    /// `org/name`, case kept.
+    /// The router's id (usually `org/name`), case kept.
     pub(crate) id: &'a str,
     /// The routing suffix, if any.
     pub(crate) suffix: Option<RouteSuffix>,
@@ -96,24 +99,19 @@ impl<'a> ModelRefStr<'a> {
             reason,
         };
         let trimmed = input.trim();
-        let Some(first_slash) = trimmed.bytes().position(|b| b == b'/') else {
-            return Err(err("expected <org>/<model>"));
+        let rest = match trimmed.bytes().position(|b| b == b'/') {
+            Some(slash) if trimmed[..slash].trim().eq_ignore_ascii_case(PROVIDER_ID) => {
+                trimmed[slash + 1..].trim()
+            }
+            _ => trimmed,
         };
-        let rest = if trimmed[..first_slash]
-            .trim()
-            .eq_ignore_ascii_case(PROVIDER_ID)
-        {
-            trimmed[first_slash + 1..].trim()
-        } else {
-            trimmed
-        };
-        // One pass over the id (up to the first ':'): where its '/' is,
-        // whether there is another, and whether any byte may be whitespace or
-        // a control character (only then are chars decoded). This runs on
+        // One pass over the id (up to the first ':'): whether a part between
+        // slashes is empty, and whether any byte may be whitespace or a
+        // control character (only then are chars decoded). This runs on
         // every resolve; separate scans cost several times as much.
         let mut end = rest.len();
-        let mut slash = None;
-        let mut extra_slash = false;
+        let mut empty_part = false;
+        let mut after_slash = true;
         let mut suspicious = false;
         for (i, &b) in rest.as_bytes().iter().enumerate() {
             match b {
@@ -121,19 +119,25 @@ impl<'a> ModelRefStr<'a> {
                     end = i;
                     break;
                 }
-                b'/' if slash.is_none() => slash = Some(i),
-                b'/' => extra_slash = true,
-                _ if b <= b' ' || b >= 0x7f => suspicious = true,
-                _ => {}
+                b'/' => {
+                    empty_part |= after_slash;
+                    after_slash = true;
+                }
+                _ => {
+                    suspicious |= b <= b' ' || b >= 0x7f;
+                    after_slash = false;
+                }
             }
         }
         let id = &rest[..end];
         let suffix = (end < rest.len()).then(|| &rest[end + 1..]);
-        let Some(slash) = slash else {
-            return Err(err("expected <org>/<model>"));
-        };
-        if slash == 0 || slash + 1 == end || extra_slash {
-            return Err(err("expected exactly one '/' between <org> and <model>"));
+        if id.is_empty() {
+            return Err(err("empty model id"));
+        }
+        if empty_part || after_slash {
+            return Err(err(
+                "a '/' at the start or end of the model id, or two in a row",
+            ));
         }
         if suspicious && has_space_or_control(id) {
             return Err(err("the model id contains whitespace"));
@@ -170,6 +174,16 @@ impl<'a> ModelRefStr<'a> {
     }
 }
 
+/// Whether `id` is a router id that a ref can address as `huggingface/<id>`:
+/// non-empty, no empty part between slashes, no whitespace, and no `:`
+/// (that would read as a suffix). The id part [`ModelRefStr::parse`] accepts.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.contains(':')
+        && !id.split('/').any(str::is_empty)
+        && !has_space_or_control(id)
+}
+
 /// Whether `text` has a whitespace or control character. Ids are ASCII in
 /// practice, and scanning bytes is several times cheaper than decoding chars;
 /// for ASCII, "whitespace or control" is exactly `<= ' '` or DEL.
@@ -182,11 +196,12 @@ fn has_space_or_control(text: &str) -> bool {
 }
 
 impl ModelRef {
-    /// Parses `huggingface/<org>/<model>[:suffix]` or a bare `<org>/<model>[:suffix]`.
+    /// Parses `huggingface/<id>[:suffix]` or a bare `<id>[:suffix]`.
     ///
     /// # Errors
-    /// When the id is not `org/name`, contains whitespace, or the suffix is empty
-    /// or malformed. A plain alias (no `/`) is an error here: resolve aliases first.
+    /// When the id is empty, has an empty part between slashes, contains
+    /// whitespace, or the suffix is empty or malformed. Text without a `/` is
+    /// a valid bare id here: callers that accept aliases try them first.
     pub(crate) fn parse(input: &str) -> Result<ModelRef, ModelRefError> {
         ModelRefStr::parse(input).map(ModelRefStr::into_owned)
     }
@@ -237,16 +252,37 @@ mod tests {
     }
 
     #[test]
+    fn ids_without_an_org_or_with_several_slashes_are_refs_too() {
+        let r = ModelRef::parse("huggingface/custom-model-a:fastest").unwrap();
+        assert_eq!(
+            (r.id.as_str(), r.suffix.clone()),
+            ("custom-model-a", Some(RouteSuffix::Fastest))
+        );
+        assert_eq!(r.to_string(), "huggingface/custom-model-a:fastest");
+        let r = ModelRef::parse("huggingface/a/b/c-d").unwrap();
+        assert_eq!(r.id, "a/b/c-d");
+        assert_eq!(r.router_model(), "a/b/c-d");
+        assert_eq!(ModelRef::parse("a/b/c-d").unwrap().id, "a/b/c-d");
+        // An org called huggingface needs the prefix, as the first '/' splits it.
+        assert_eq!(
+            ModelRef::parse("huggingface/huggingface/x").unwrap().id,
+            "huggingface/x"
+        );
+    }
+
+    #[test]
     fn rejects_malformed_refs() {
         for bad in [
             "DeepSeek R1",
-            "huggingface/DeepSeek-R1",
-            "huggingface/a/b/c",
+            "huggingface/",
             "huggingface/org/model:",
             "org/mo del",
             "org/model:to gether",
             "/model",
             "org/",
+            "a//b",
+            "huggingface/:fastest",
+            "",
         ] {
             assert!(ModelRef::parse(bad).is_err(), "{bad} should be rejected");
         }
@@ -258,16 +294,17 @@ mod tests {
         let trimmed = input.trim();
         let rest = match trimmed.split_once('/') {
             Some((p, rest)) if p.trim().eq_ignore_ascii_case(PROVIDER_ID) => rest.trim(),
-            Some(_) => trimmed,
-            None => return Err("expected <org>/<model>"),
+            _ => trimmed,
         };
         let (id, suffix) = match rest.split_once(':') {
             Some((id, s)) => (id, Some(s)),
             None => (rest, None),
         };
-        let (org, name) = id.split_once('/').ok_or("expected <org>/<model>")?;
-        if org.is_empty() || name.is_empty() || name.contains('/') {
-            return Err("expected exactly one '/' between <org> and <model>");
+        if id.is_empty() {
+            return Err("empty model id");
+        }
+        if id.split('/').any(str::is_empty) {
+            return Err("a '/' at the start or end of the model id, or two in a row");
         }
         if id.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("the model id contains whitespace");
@@ -288,12 +325,18 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn agrees_with_the_char_level_rules(
-            input in "(huggingface|HuggingFace| hf)?[ /]?[a-zA-Z0-9\\-_ \t\u{b}\u{7f}\u{85}\u{a0}é]{0,6}/?[a-zA-Z0-9._\\- \u{2003}\u{1}]{0,8}(:[a-zA-Z0-9_\\-. é]{0,6})?"
+            input in "(huggingface|HuggingFace| hf)?[ /]?[a-zA-Z0-9\\-_ \t\u{b}\u{7f}\u{85}\u{a0}é]{0,6}/?/?[a-zA-Z0-9._\\- \u{2003}\u{1}]{0,8}/?[a-z]{0,2}(:[a-zA-Z0-9_\\-. é]{0,6})?"
         ) {
             let expected = reference_parse(&input);
             let got = ModelRefStr::parse(&input)
                 .map(|r| (r.id.to_string(), r.suffix.map(|s| s.as_str().to_string())))
                 .map_err(|e| e.reason);
+            // Every id a ref yields is a valid id, and addresses itself.
+            if let Ok((id, _)) = &got {
+                proptest::prop_assert!(is_valid_id(id));
+                let canonical = format!("{PROVIDER_ID}/{id}");
+                proptest::prop_assert_eq!(ModelRefStr::parse(&canonical).map(|r| r.id), Ok(id.as_str()));
+            }
             proptest::prop_assert_eq!(got, expected);
         }
     }

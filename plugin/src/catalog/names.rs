@@ -204,7 +204,7 @@ mod tests {
                 " R1 cheap ".to_string(),
             ),
             ("openai/gpt-4o".to_string(), "GPT".to_string()),
-            ("huggingface/not-a-ref".to_string(), "Broken".to_string()),
+            ("huggingface/not//a-ref".to_string(), "Broken".to_string()),
             ("huggingface/Qwen/Qwen3-8B".to_string(), "  ".to_string()),
         ]));
         assert_eq!(

@@ -343,6 +343,11 @@ impl Shared {
             match saved {
                 Ok(Ok(())) => self.save_warned.store(false, Ordering::Relaxed),
                 Ok(Err(e)) => self.warn_save(&e.to_string()),
+                // The plugin is shutting down (its runtime stopped before the
+                // save ran): nothing is wrong and nothing to act on.
+                Err(e) if e.is_cancelled() => {
+                    tracing::debug!("model catalog: not saved, shutting down");
+                }
                 Err(e) => self.warn_save(&e.to_string()),
             }
         }

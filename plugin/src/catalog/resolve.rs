@@ -137,8 +137,9 @@ impl Catalog {
         })
     }
 
-    /// A ref, or the ref an alias stands for. Text without a `/` can only be
-    /// an alias. Text with one is tried as a ref first, so the common path
+    /// A ref, or the ref an alias stands for. Text without a `/` is an alias,
+    /// else an id without an org that the catalog lists (`custom-model-a`;
+    /// `huggingface/custom-model-a` always names it). Text with one is tried as a ref first, so the common path
     /// never lower-cases the input for the alias lookup; an alias is used
     /// when the text is not a ref the catalog knows (so an alias may contain
     /// a `/`, but an alias spelled exactly like a known ref means that ref).
@@ -154,7 +155,15 @@ impl Catalog {
             Some((parsed, entry))
         };
         if !text.contains('/') {
-            return alias().ok_or_else(|| self.unknown_alias(text));
+            if let Some(found) = alias() {
+                return Ok(found);
+            }
+            if let Ok(parsed) = ModelRefStr::parse(text)
+                && let Some(entry) = self.entry(parsed.id)
+            {
+                return Ok((parsed, Some(entry)));
+            }
+            return Err(self.unknown_alias(text));
         }
         match ModelRefStr::parse(text) {
             Ok(parsed) => match self.entry(parsed.id) {

@@ -43,7 +43,8 @@ pub(super) fn file_path(dir: &Path) -> PathBuf {
 }
 
 /// The saved copy for `base_url`, `None` when there is none. A copy saved for
-/// another base URL (a test server, a proxy) is `Unusable`, not reused.
+/// another base URL (a test server, a proxy) is none for this one: switching
+/// `--base-url` is normal use, not a fault to warn about; it is not reused.
 pub(super) fn load(dir: &Path, base_url: &str) -> Result<Option<Saved>, StoreError> {
     let path = file_path(dir);
     let io_err = |source| StoreError::Io {
@@ -75,7 +76,11 @@ pub(super) fn load(dir: &Path, base_url: &str) -> Result<Option<Saved>, StoreErr
     }
     let saved_for = value.get("base_url").and_then(Value::as_str);
     if saved_for.map(normalise_url) != Some(normalise_url(base_url)) {
-        return Err(unusable("saved for another base URL"));
+        tracing::debug!(
+            "model catalog: the saved list is for another base URL ({}); not used",
+            saved_for.unwrap_or("none")
+        );
+        return Ok(None);
     }
     let fetched_at = value
         .get("fetched_at_ms")
@@ -214,7 +219,6 @@ mod tests {
         for (key, value) in [
             ("format", json!("someone-else")),
             ("version", json!(2)),
-            ("base_url", json!("http://127.0.0.1:9/v1")),
             ("fetched_at_ms", json!("yesterday")),
             ("data", json!({})),
             ("data", json!([{"id": 7}])),
@@ -230,6 +234,14 @@ mod tests {
         }
         fs::write(file_path(dir.path()), serde_json::to_vec(&good()).unwrap()).unwrap();
         assert_eq!(load(dir.path(), BASE).unwrap().unwrap().rows.len(), 1);
+    }
+
+    #[test]
+    fn a_copy_for_another_base_url_is_no_copy_and_no_error() {
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), BASE, &rows(), UNIX_EPOCH).unwrap();
+        assert!(load(dir.path(), "http://127.0.0.1:9/v1").unwrap().is_none());
+        assert!(load(dir.path(), BASE).unwrap().is_some());
     }
 
     #[test]

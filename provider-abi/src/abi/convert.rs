@@ -461,21 +461,73 @@ impl From<AbiBackend> for Backend {
     }
 }
 
+/// What `AbiModelInfo`'s fixed fields cannot say, carried in its
+/// `extensions` JSON object (how interface 2.x grows the struct without a
+/// layout change): a key whose value is `null` marks that field unknown.
+/// `{"cost": null}`: no price is known (the ABI field then holds zeros);
+/// `{"supports_tools": null}`: nobody says (the ABI field then holds `true`,
+/// what every interface 2.0 host has always been shown in that case). A host
+/// that does not read `extensions` sees exactly what it saw before.
+mod model_extensions {
+    use abi_stable::std_types::RString;
+    use serde_json::{Map, Value};
+
+    use crate::{Cost, ModelInfo};
+
+    const COST: &str = "cost";
+    const SUPPORTS_TOOLS: &str = "supports_tools";
+
+    /// The `extensions` string for `m`: empty when every field is known.
+    pub(super) fn write(m: &ModelInfo) -> RString {
+        if m.cost.is_some() && m.supports_tools.is_some() {
+            return RString::new();
+        }
+        let mut unknown = Map::new();
+        if m.cost.is_none() {
+            unknown.insert(COST.into(), Value::Null);
+        }
+        if m.supports_tools.is_none() {
+            unknown.insert(SUPPORTS_TOOLS.into(), Value::Null);
+        }
+        Value::Object(unknown).to_string().into()
+    }
+
+    /// The ABI's cost and tools fields, as the ABI struct holds them.
+    pub(super) fn abi_fields(m: &ModelInfo) -> (Cost, bool) {
+        (m.cost.unwrap_or_default(), m.supports_tools.unwrap_or(true))
+    }
+
+    /// The idiomatic fields from the ABI's, with what `extensions` marks unknown.
+    pub(super) fn read(extensions: &str, cost: Cost, tools: bool) -> (Option<Cost>, Option<bool>) {
+        if extensions.trim().is_empty() {
+            return (Some(cost), Some(tools));
+        }
+        let fields = serde_json::from_str::<Map<String, Value>>(extensions).unwrap_or_default();
+        let unknown = |key| fields.get(key).is_some_and(Value::is_null);
+        (
+            (!unknown(COST)).then_some(cost),
+            (!unknown(SUPPORTS_TOOLS)).then_some(tools),
+        )
+    }
+}
+
 impl From<ModelInfo> for AbiModelInfo {
     fn from(m: ModelInfo) -> Self {
+        let extensions = model_extensions::write(&m);
+        let (cost, supports_tools) = model_extensions::abi_fields(&m);
         AbiModelInfo {
             id: m.id.into(),
             name: m.name.into(),
             context_window: m.context_window,
             max_tokens: m.max_tokens,
-            cost: m.cost.into(),
+            cost: cost.into(),
             reasoning: m.reasoning,
             input: strings(m.input),
-            supports_tools: m.supports_tools,
+            supports_tools,
             live: m.live,
             source: m.source.as_str().into(),
             backends: m.backends.into_iter().map(Into::into).collect(),
-            extensions: RString::new(),
+            extensions,
         }
     }
 }
@@ -500,19 +552,20 @@ impl From<&Backend> for AbiBackend {
 /// into the ABI strings instead of a clone followed by a move.
 impl From<&ModelInfo> for AbiModelInfo {
     fn from(m: &ModelInfo) -> Self {
+        let (cost, supports_tools) = model_extensions::abi_fields(m);
         AbiModelInfo {
             id: m.id.as_str().into(),
             name: m.name.as_str().into(),
             context_window: m.context_window,
             max_tokens: m.max_tokens,
-            cost: m.cost.into(),
+            cost: cost.into(),
             reasoning: m.reasoning,
             input: m.input.iter().map(|s| RString::from(s.as_str())).collect(),
-            supports_tools: m.supports_tools,
+            supports_tools,
             live: m.live,
             source: m.source.as_str().into(),
             backends: m.backends.iter().map(AbiBackend::from).collect(),
-            extensions: RString::new(),
+            extensions: model_extensions::write(m),
         }
     }
 }
@@ -524,15 +577,17 @@ impl From<AbiModelInfo> for ModelInfo {
             "both" => ModelSource::Both,
             _ => ModelSource::Builtin,
         };
+        let (cost, supports_tools) =
+            model_extensions::read(m.extensions.as_str(), m.cost.into(), m.supports_tools);
         ModelInfo {
             id: string(m.id),
             name: string(m.name),
             context_window: m.context_window,
             max_tokens: m.max_tokens,
-            cost: m.cost.into(),
+            cost,
             reasoning: m.reasoning,
             input: rstrings(m.input),
-            supports_tools: m.supports_tools,
+            supports_tools,
             live: m.live,
             source,
             backends: m.backends.into_iter().map(Into::into).collect(),
@@ -589,6 +644,68 @@ impl From<AbiRefreshReport> for RefreshReport {
             models: r.models,
             discovered: r.discovered,
             fetched_at: std::time::UNIX_EPOCH + Duration::from_secs(r.fetched_at_unix),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(cost: Option<Cost>, supports_tools: Option<bool>) -> ModelInfo {
+        ModelInfo {
+            id: "org/m".into(),
+            cost,
+            supports_tools,
+            ..ModelInfo::default()
+        }
+    }
+
+    #[test]
+    fn unknown_price_and_tools_cross_in_the_extensions() {
+        let unknown = model(None, None);
+        let abi = AbiModelInfo::from(&unknown);
+        // What a host that does not read `extensions` sees: as before.
+        assert_eq!((abi.cost.input, abi.cost.output), (0.0, 0.0));
+        assert!(abi.supports_tools);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(abi.extensions.as_str()).unwrap(),
+            serde_json::json!({ "cost": null, "supports_tools": null })
+        );
+        assert_eq!(ModelInfo::from(abi), unknown);
+        assert_eq!(
+            ModelInfo::from(AbiModelInfo::from(unknown.clone())),
+            unknown
+        );
+
+        let known = model(Some(Cost::default()), Some(false));
+        let abi = AbiModelInfo::from(&known);
+        assert!(abi.extensions.is_empty(), "nothing to add");
+        assert_eq!(ModelInfo::from(abi), known, "free is a known price");
+    }
+
+    #[test]
+    fn a_plugin_without_extensions_states_both_fields() {
+        let mut abi = AbiModelInfo::from(&model(Some(Cost::default()), Some(true)));
+        abi.extensions = RString::new();
+        let m = ModelInfo::from(abi.clone());
+        assert_eq!(
+            (m.cost, m.supports_tools),
+            (Some(Cost::default()), Some(true))
+        );
+        // Unreadable or unrelated extensions change nothing.
+        for text in [
+            "not json",
+            r#"{"later_field": 1}"#,
+            r#"{"cost": {"input": 1}}"#,
+        ] {
+            abi.extensions = text.into();
+            let m = ModelInfo::from(abi.clone());
+            assert_eq!(
+                (m.cost, m.supports_tools),
+                (Some(Cost::default()), Some(true)),
+                "{text}"
+            );
         }
     }
 }

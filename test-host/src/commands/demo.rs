@@ -35,39 +35,41 @@ pub async fn run(global: &GlobalOptions) -> CliResult {
     .map_err(|e| CliError::new(format!("cannot start the mock router: {e}")))?;
     let dir = tempfile::tempdir()
         .map_err(|e| CliError::new(format!("cannot create a temporary directory: {e}")))?;
-    println!(
+    outln!(
         "mock router listening on {} (it accepts only the demo key)",
         router.base_url()
-    );
+    )?;
 
     let plugin = host::load_plugin(global)?;
     let info = plugin.info();
-    println!(
+    outln!(
         "loaded {} plugin {} (interface {}) from {}",
         info.provider_id,
         info.plugin_version,
         info.interface_version,
         plugin.path().display()
-    );
+    )?;
     let demo = GlobalOptions {
         config: Some(dir.path().join("openclaw.json")),
         state_dir: Some(dir.path().join("state")),
         plugin: Some(plugin.path().to_path_buf()),
         base_url: Some(router.base_url()),
         verbose: global.verbose,
+        color: global.color,
     };
     let result = steps(&demo, &plugin).await;
     let report = plugin.shutdown(std::time::Duration::from_secs(5));
-    println!("plugin shut down: {}", report.message);
+    let printed = outln!("plugin shut down: {}", report.message);
     router.shutdown().await;
+    printed?;
     result
 }
 
 async fn steps(demo: &GlobalOptions, plugin: &Plugin) -> CliResult {
-    println!(
+    outln!(
         "\n$ test-host onboard --non-interactive --mode {MODE_LOCAL} --auth-choice {AUTH_CHOICE} --huggingface-api-key {}",
         crate::secrets::mask(DEMO_KEY)
-    );
+    )?;
     let args = OnboardArgs {
         non_interactive: true,
         mode: Some(MODE_LOCAL.into()),
@@ -77,7 +79,7 @@ async fn steps(demo: &GlobalOptions, plugin: &Plugin) -> CliResult {
         discovery_timeout: 10.0,
     };
     let summary = onboard::run_non_interactive(demo, &args, plugin).await?;
-    println!("{summary}");
+    outln!("{summary}")?;
 
     // From here on, as `test-host chat` would: config and key from the files.
     let session = host::open(demo)?;
@@ -88,31 +90,34 @@ async fn steps(demo: &GlobalOptions, plugin: &Plugin) -> CliResult {
         .refresh(std::time::Duration::from_secs(10))
         .await
     {
-        println!(
+        outln!(
             "(live model list unavailable: {}; built-in catalog shown)",
             e.message
-        );
+        )?;
     }
     let models = session.provider.discover()?;
-    println!("\n$ test-host models");
-    print!("{}", table(&models[..models.len().min(SHOWN_MODELS)]));
+    outln!("\n$ test-host models")?;
+    crate::stdout::print(format_args!(
+        "{}",
+        table(&models[..models.len().min(SHOWN_MODELS)])
+    ))?;
     if models.len() > SHOWN_MODELS {
-        println!(
+        outln!(
             "… and {} more ({} models in all)",
             models.len() - SHOWN_MODELS,
             models.len()
-        );
+        )?;
     }
 
     let model = session
         .config
         .primary_model()?
         .unwrap_or_else(|| DEFAULT_MODEL.to_string());
-    println!("\n$ test-host chat --once \"Hello from the demo!\"\n");
+    outln!("\n$ test-host chat --once \"Hello from the demo!\"\n")?;
     let render = Render {
         stream: true,
         reasoning: true,
-        colour: std::io::stderr().is_terminal(),
+        colour: demo.color.enabled(std::io::stderr().is_terminal()),
     };
     let turn = run_turn(
         &session.provider,

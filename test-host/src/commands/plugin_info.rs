@@ -21,14 +21,14 @@ pub fn run(global: &GlobalOptions, as_json: bool) -> CliResult {
             "build": info.build,
             "path": plugin.path(),
         });
-        println!("{value:#}");
+        outln!("{value:#}")?;
     } else {
-        println!("provider id:        {}", info.provider_id);
-        println!("plugin version:     {}", info.plugin_version);
-        println!("interface version:  {}", info.interface_version);
-        println!("host interface:     {}", host_sdk::INTERFACE_VERSION);
-        println!("build:              {}", info.build);
-        println!("path:               {}", plugin.path().display());
+        outln!("provider id:        {}", info.provider_id)?;
+        outln!("plugin version:     {}", info.plugin_version)?;
+        outln!("interface version:  {}", info.interface_version)?;
+        outln!("host interface:     {}", host_sdk::INTERFACE_VERSION)?;
+        outln!("build:              {}", info.build)?;
+        outln!("path:               {}", plugin.path().display())?;
     }
     Ok(())
 }

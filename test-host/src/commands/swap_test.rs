@@ -274,7 +274,7 @@ async fn chat(slot: &ProviderSlot, model: &str, prompt: &str) -> Result<u64, Str
 pub async fn run(global: &GlobalOptions, args: &SwapTestArgs) -> CliResult {
     let report = execute(global, args).await?;
     for line in report.lines() {
-        println!("{line}");
+        outln!("{line}")?;
     }
     if report.passed() {
         Ok(())

@@ -265,8 +265,15 @@ impl Drop for MockRouter {
 /// # Errors
 /// When the address cannot be bound or Ctrl-C cannot be awaited.
 pub async fn serve(listen: SocketAddr, options: MockOptions) -> io::Result<()> {
+    let accepts = match &options.require_token {
+        Some(_) => "only its configured token",
+        None => "any token, or none (e.g. HF_TOKEN=hf_mock)",
+    };
     let router = MockRouter::start(MockOptions { listen, ..options }).await?;
-    println!("mock router listening on {}", router.base_url());
+    println!(
+        "mock router listening on {}; it accepts {accepts}",
+        router.base_url()
+    );
     let waited = tokio::signal::ctrl_c().await;
     router.shutdown().await;
     waited

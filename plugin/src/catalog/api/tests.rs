@@ -86,13 +86,14 @@ fn a_wrong_field_costs_the_field_not_the_row() {
 fn rows_without_a_usable_id_are_skipped_and_duplicates_dropped() {
     let rows = parse_models(
         br#"[{"id":"a/b"},{"id":null},{"id":42},{"name":"x"},{"id":"   "},{"id":"noslash"},
-            {"id":"a/b/c"},{"id":"a/b:fastest"},{"id":"a/b c"},"row",7,
+            {"id":"a/b/c"},{"id":"a/b:fastest"},{"id":"a/b c"},"row",7,{"id":"/x"},{"id":"a//b"},
             {"id":" c/d ","name":"first"},{"id":"c/d","name":"second"}]"#,
     )
     .unwrap();
     let ids: Vec<_> = rows.iter().map(|m| m.id.as_str()).collect();
-    assert_eq!(ids, ["a/b", "c/d"]);
-    assert_eq!(rows[1].name.as_deref(), Some("first"));
+    // Ids without an org or with several slashes are kept: a ref can name them.
+    assert_eq!(ids, ["a/b", "noslash", "a/b/c", "c/d"]);
+    assert_eq!(rows[3].name.as_deref(), Some("first"));
 }
 
 #[test]

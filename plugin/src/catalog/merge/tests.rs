@@ -40,12 +40,12 @@ fn the_hub_docs_example_gets_metadata_from_its_backends() {
     // novita is cheapest by output price; fireworks has no pricing.
     assert_eq!(
         m.cost,
-        Cost {
+        Some(Cost {
             input: 1.69,
             output: 3.38
-        }
+        })
     );
-    assert!(m.supports_tools);
+    assert_eq!(m.supports_tools, Some(true));
     assert!(!m.reasoning);
     assert_eq!(m.input, ["text"]);
     let providers: Vec<_> = m.backends.iter().map(|b| b.provider.as_str()).collect();
@@ -122,10 +122,10 @@ fn builtin_catalog_works_offline() {
     assert_eq!((r1.context_window, r1.max_tokens), (131_072, 8_192));
     assert_eq!(
         r1.cost,
-        Cost {
+        Some(Cost {
             input: 3.0,
             output: 7.0
-        }
+        })
     );
     assert!(r1.reasoning && !r1.live);
     let (per_backend, cost) = catalog.pricing_for("deepseek-ai/DeepSeek-R1");
@@ -172,13 +172,13 @@ fn the_documented_sample_merges_over_its_builtin_entry() {
     assert_eq!(m.name, "DeepSeek R1", "built-in name beats a derived one");
     assert_eq!(m.context_window, 64_000);
     assert_eq!(m.max_tokens, 8_192);
-    assert!(!m.supports_tools, "together says no tools");
+    assert_eq!(m.supports_tools, Some(false), "together says no tools");
     assert_eq!(
         m.cost,
-        Cost {
+        Some(Cost {
             input: 0.7,
             output: 2.5
-        }
+        })
     );
     assert!(m.reasoning && m.live);
     assert_eq!(m.backends.len(), 3);
@@ -202,7 +202,7 @@ fn builtin_values_fill_what_the_api_leaves_out() {
         "an API name beats the built-in one"
     );
     assert_eq!(m.context_window, b.context_window);
-    assert_eq!(m.cost, b.cost);
+    assert_eq!(m.cost, Some(b.cost));
     assert_eq!(m.input, ["text", "image"]);
     assert!(!m.live, "staging and error backends are not live");
     assert_eq!(catalog.pricing_for("moonshotai/Kimi-K2.5").1, Some(b.cost));
@@ -235,9 +235,10 @@ fn discovered_models_without_any_metadata_get_documented_defaults() {
         m.max_tokens, 4_096,
         "the output cap never exceeds the window"
     );
-    assert!(m.reasoning && m.supports_tools && m.live);
+    assert!(m.reasoning && m.live);
+    assert_eq!(m.supports_tools, None, "no backend says: unknown, not yes");
     assert_eq!(m.input, ["text", "image"]);
-    assert_eq!(m.cost, Cost::default());
+    assert_eq!(m.cost, None, "no price listed: unknown, not 0");
     assert_eq!(
         catalog.pricing_for("someone/Tiny-Thinking-1B").1,
         None,

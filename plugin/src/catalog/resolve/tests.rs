@@ -236,7 +236,8 @@ fn malformed_refs_and_unknown_aliases_are_errors() {
     for input in [
         "",
         "   ",
-        "huggingface/a/b/c",
+        "huggingface/a//c",
+        "huggingface/",
         "org/mo del",
         "huggingface/org/model:",
         "a/b:x y",
@@ -277,4 +278,33 @@ fn aliases_with_a_slash_and_the_borrowing_variant() {
         .resolve("deepseek-ai/DeepSeek-R1:fastest", &aliases)
         .unwrap();
     assert_eq!(borrowed.into_owned(), owned);
+}
+
+#[test]
+fn ids_without_an_org_or_with_several_slashes_resolve() {
+    let body = br#"{"data":[
+     {"id":"custom-model-a","providers":[{"provider":"hf-inference","status":"live"}]},
+     {"id":"a/b/c-d","providers":[{"provider":"hf-inference","status":"live"}]}]}"#;
+    let catalog = merge(parse_models(body).unwrap(), UNIX_EPOCH);
+    for (input, id, name) in [
+        (
+            "huggingface/custom-model-a",
+            "custom-model-a",
+            "Custom Model A",
+        ),
+        ("custom-model-a", "custom-model-a", "Custom Model A"),
+        ("huggingface/a/b/c-d:fastest", "a/b/c-d", "C D (fastest)"),
+        ("a/b/c-d", "a/b/c-d", "C D"),
+    ] {
+        let r = catalog.resolve(input, &no_aliases()).unwrap();
+        assert!(r.verified, "{input}");
+        assert_eq!(r.info.id, id, "{input}");
+        assert_eq!(r.display_name, name, "{input}");
+        assert_eq!(r.router_model.split(':').next(), Some(id), "{input}");
+    }
+    let e = catalog
+        .resolve("huggingface/custom-model-b", &no_aliases())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ModelNotFound, "{e}");
+    assert!(e.message.contains("huggingface/custom-model-a"), "{e}");
 }

@@ -41,7 +41,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
             .primary_model()?
             .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
     };
-    let colour = std::io::stderr().is_terminal();
+    let colour = global.color.enabled(std::io::stderr().is_terminal());
     let render = Render {
         stream: !args.json,
         reasoning: !args.no_reasoning,
@@ -61,8 +61,11 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
             render,
         )
         .await;
+        if turn.stdout_closed {
+            return Err(crate::stdout::closed());
+        }
         if args.json {
-            println!("{:#}", turn_json(&turn));
+            outln!("{:#}", turn_json(&turn, &session.token))?;
         } else if turn.error.is_none() {
             eprintln!("{}", paint(colour, &footer(&turn)));
         }
@@ -73,7 +76,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
                 code: exit_code(&e),
             }),
             Some(e) => Err(CliError {
-                message: e.to_string(),
+                message: host::describe_error(&e, &session.token),
                 code: exit_code(&e),
             }),
         };
@@ -98,6 +101,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
         template: &template,
         render,
         as_json: args.json,
+        token: &session.token,
     };
     let result = chat.repl(history).await;
     if let Some(watcher) = watcher {

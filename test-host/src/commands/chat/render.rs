@@ -14,24 +14,32 @@ pub struct Render {
     pub stream: bool,
     /// Show reasoning.
     pub reasoning: bool,
-    /// Use ANSI colours on stderr.
+    /// Use ANSI colours on stderr. Without colour, reasoning is labelled
+    /// (`thinking: `) so it can be told from the answer.
     pub colour: bool,
 }
+
+/// The label of a reasoning block when it cannot be dimmed.
+pub const THINKING_LABEL: &str = "thinking: ";
 
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut bool) {
+/// Shows one event as it streams. Returns `false` when stdout is closed
+/// (`| head`): the caller then cancels the answer, nobody reads it.
+pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut bool) -> bool {
     if !render.stream {
-        return;
+        return true;
     }
     match event {
         ChatEvent::Reasoning(text) if render.reasoning => {
             let mut err = std::io::stderr().lock();
             if render.colour {
                 let _ = write!(err, "{DIM}{text}{RESET}");
-            } else {
+            } else if *in_reasoning {
                 let _ = write!(err, "{text}");
+            } else {
+                let _ = write!(err, "{THINKING_LABEL}{text}");
             }
             let _ = err.flush();
             *in_reasoning = true;
@@ -42,8 +50,9 @@ pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut 
                 *in_reasoning = false;
             }
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "{text}");
-            let _ = out.flush();
+            if let Err(e) = write!(out, "{text}").and_then(|()| out.flush()) {
+                return e.kind() != std::io::ErrorKind::BrokenPipe;
+            }
         }
         ChatEvent::Retrying {
             attempt,
@@ -52,6 +61,7 @@ pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut 
         } => eprintln!("[retrying after attempt {attempt} in {delay_ms} ms: {error}]"),
         _ => {}
     }
+    true
 }
 
 /// The footer shown after an answer: model, backend, tokens, cost, time.

@@ -19,6 +19,8 @@ pub struct Turn {
     pub attempts: Vec<Attempt>,
     /// Wall time of the turn.
     pub elapsed: Duration,
+    /// Stdout was closed while the answer streamed; the answer was cancelled.
+    pub stdout_closed: bool,
 }
 
 /// Runs one turn over the failover chain (`model`, then `fallbacks`): streams
@@ -46,6 +48,7 @@ pub async fn run_turn(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut cancelled = false;
+    let mut stdout_closed = false;
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
@@ -63,7 +66,11 @@ pub async fn run_turn(
                         eprintln!("[{model} failed; answering with fallback {by}]");
                     }
                 }
-                print_event(render, &event, &mut in_reasoning);
+                if !stdout_closed && !print_event(render, &event, &mut in_reasoning) {
+                    // Nobody reads the answer any more: stop paying for it.
+                    stdout_closed = true;
+                    stream.cancel();
+                }
                 response.apply(&event);
             }
             Some(Err(e)) => {
@@ -73,16 +80,21 @@ pub async fn run_turn(
             None => break,
         }
     }
-    if render.stream {
+    if render.stream && !stdout_closed {
         if in_reasoning {
             eprintln!();
         }
+        let mut tail = String::new();
         if !response.content.is_empty() {
-            println!();
+            tail.push('\n');
         }
         for call in &response.tool_calls {
-            println!("[tool call {} {}({})]", call.id, call.name, call.arguments);
+            tail.push_str(&format!(
+                "[tool call {} {}({})]\n",
+                call.id, call.name, call.arguments
+            ));
         }
+        stdout_closed = crate::stdout::print(tail).is_err();
     }
     Turn {
         model: stream.answered_by().unwrap_or(model).to_string(),
@@ -90,5 +102,6 @@ pub async fn run_turn(
         error,
         attempts: stream.attempts().to_vec(),
         elapsed: started.elapsed(),
+        stdout_closed,
     }
 }

@@ -83,7 +83,8 @@ fn model_json(provider_id: &str, m: &ModelInfo) -> Value {
         "name": m.name,
         "context_window": m.context_window,
         "max_tokens": m.max_tokens,
-        "pricing": { "input": m.cost.input, "output": m.cost.output, "unit": "USD per million tokens" },
+        // Unknown (no backend lists a price) is null, never zero.
+        "pricing": m.cost.map(|c| json!({ "input": c.input, "output": c.output, "unit": "USD per million tokens" })),
         "reasoning": m.reasoning,
         "supports_tools": m.supports_tools,
         "input_modalities": m.input,

@@ -1,0 +1,306 @@
+//! The CLI at its edges, as a user or a script meets them: a stdout closed
+//! early, an empty model ref, a failed refresh, unknown catalog values, a
+//! stream cut off mid-answer in `--json`, help texts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use testkit::mock_router::MockOptions;
+use testkit::mock_router::scenario::ANSWER_PREFIX;
+
+/// A mock router and a config with fast retries and no discovery.
+fn home() -> common::Home {
+    let home = common::Home::new(MockOptions::default());
+    let config = json!({ "plugins": { "entries": { "hf-plugin": { "config": {
+        "discovery": { "enabled": false },
+        "retry": { "baseDelayMs": 10, "maxDelaySeconds": 0.2, "maxRetryAfterSeconds": 2 },
+    } } } } });
+    std::fs::write(home.dir.path().join("openclaw.json"), config.to_string()).unwrap();
+    home
+}
+
+fn run(home: &common::Home, args: &[&str]) -> Output {
+    common::test_host(home.dir.path(), &home.router.base_url())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn chat_requests(home: &common::Home) -> usize {
+    home.router
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .count()
+}
+
+/// Runs the command with stdout piped, reads `keep` bytes, closes the pipe,
+/// and returns the exit status and stderr.
+fn with_stdout_closed_after(mut cmd: Command, keep: usize) -> (Option<i32>, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = vec![0u8; keep];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "still running after stdout closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_ends_the_command_quietly() {
+    let home = home();
+    // `models --json | head -c 10`
+    let mut cmd = common::test_host(home.dir.path(), &home.router.base_url());
+    cmd.args(["models", "--json"]);
+    let (code, err) = with_stdout_closed_after(cmd, 10);
+    assert_eq!(code, Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // `chat --once … | head -c 100` on a 21 MiB answer: cancelled, not read to the end.
+    let mut cmd = common::test_host(home.dir.path(), &home.router.base_url());
+    cmd.args([
+        "chat",
+        "--once",
+        "hi",
+        "--model",
+        "huggingface/mock/huge-body",
+    ]);
+    let (code, err) = with_stdout_closed_after(cmd, 100);
+    assert_eq!(code, Some(141), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn an_empty_model_ref_is_an_invalid_request_and_sends_nothing() {
+    let home = home();
+    for model in ["", "   "] {
+        let out = run(&home, &["chat", "--once", "hi", "--model", model]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("invalid_request: empty model ref"), "{err}");
+
+        let out = run(&home, &["chat", "--once", "hi", "--json", "--model", model]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let v = common::json_of(&out);
+        assert_eq!(v["error"]["kind"], "invalid_request", "{v}");
+        assert!(v.get("model").is_none(), "{v}");
+    }
+    // A blank fallback (the config validator refuses one in the file; a host
+    // may pass one) is refused the same way, up front, through host-sdk.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let provider = common::provider(&common::settings(&home.router, dir.path(), json!({})));
+    let mut stream = provider.complete_with_failover(
+        host_sdk::ChatRequest::new(
+            "huggingface/Qwen/Qwen3-8B",
+            vec![host_sdk::Message::user("hi")],
+        ),
+        &["huggingface/Qwen/Qwen3-32B".into(), " ".into()],
+    );
+    let e = rt.block_on(stream.collect()).unwrap_err();
+    assert_eq!(e.kind, host_sdk::ErrorKind::InvalidRequest, "{e}");
+    assert!(
+        e.message.contains("fallback 2 is an empty model ref"),
+        "{e}"
+    );
+    assert_eq!(chat_requests(&home), 0, "nothing was sent");
+}
+
+#[test]
+fn a_failed_refresh_still_prints_the_catalog_but_exits_non_zero() {
+    let home = common::Home::new(MockOptions {
+        require_token: Some("hf_not_the_one_we_send".into()),
+        ..MockOptions::default()
+    });
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .args(["models", "--refresh", "--json"])
+        .env("HF_TOKEN", "hf_a_rejected_token_123")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let rows = common::json_of(&out);
+    assert!(
+        !rows.as_array().unwrap().is_empty(),
+        "the catalog in memory"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not refresh the model list"), "{err}");
+    assert!(
+        err.contains("hint: the token used is HF_TOKEN (hf_a_…23)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_prices_and_tool_support_are_null_and_question_marks() {
+    let home = common::Home::new(MockOptions::default());
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .args(["models", "--refresh", "--json"])
+        .env("HF_TOKEN", "hf_any_token_will_do_0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let rows = common::json_of(&out);
+    let rows = rows.as_array().unwrap();
+    let priced = |r: &Value| {
+        r["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["status"] == "live" && !b["pricing"].is_null())
+    };
+    let says_tools = |r: &Value| {
+        r["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["status"] != "error" && !b["supports_tools"].is_null())
+    };
+    let unpriced: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["source"] == "discovered" && !priced(r))
+        .collect();
+    assert!(!unpriced.is_empty(), "the mock lists models without prices");
+    for r in &unpriced {
+        assert!(r["cost"].is_null(), "unknown price shown as a number: {r}");
+    }
+    let silent: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["source"] == "discovered" && !says_tools(r))
+        .collect();
+    assert!(
+        !silent.is_empty(),
+        "the mock lists models nobody states tools for"
+    );
+    for r in &silent {
+        assert!(
+            r["supports_tools"].is_null(),
+            "unknown tools shown as known: {r}"
+        );
+    }
+    // The table says `?` for the same models.
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .arg("models")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let id = unpriced[0]["id"].as_str().unwrap();
+    let line = table
+        .lines()
+        .find(|l| l.starts_with(&format!("huggingface/{id} ")))
+        .unwrap_or_else(|| panic!("{id} not in {table}"));
+    assert!(line.contains(" ? "), "{line}");
+}
+
+#[test]
+fn a_cut_off_stream_keeps_what_arrived_in_json() {
+    let home = home();
+    let out = run(
+        &home,
+        &[
+            "chat",
+            "--once",
+            "hi",
+            "--json",
+            "--model",
+            "huggingface/mock/truncated",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = common::json_of(&out);
+    assert_eq!(v["error"]["kind"], "network", "{v}");
+    assert_eq!(v["content"], ANSWER_PREFIX, "{v}");
+    assert_eq!(v["reasoning"], "", "{v}");
+    assert_eq!(v["tool_calls"], json!([]), "{v}");
+    assert!(v["attempts"].is_array(), "{v}");
+}
+
+#[test]
+fn help_names_the_default_model_and_the_mock_router_says_what_it_accepts() {
+    let help = Command::new(env!("CARGO_BIN_EXE_test-host"))
+        .args(["chat", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout).replace(char::is_whitespace, "");
+    assert!(
+        text.contains("huggingface/deepseek-ai/DeepSeek-R1"),
+        "{text}"
+    );
+
+    let mut router = Command::new(env!("CARGO_BIN_EXE_test-host"))
+        .args(["mock-router", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(router.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    router.kill().unwrap();
+    router.wait().unwrap();
+    assert!(first.contains("it accepts any token"), "{first}");
+}
+
+#[test]
+fn each_retry_is_said_once_and_colour_follows_the_flag() {
+    let home = home();
+    let out = run(
+        &home,
+        &[
+            "chat",
+            "--once",
+            "hi",
+            "--model",
+            "huggingface/mock/fail-then-ok:2-500",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("[retrying after attempt").count(), 2, "{err}");
+    assert!(!err.contains("WARN"), "log lines repeat the notices: {err}");
+
+    // Piped stderr: no colour, so the reasoning is labelled; --color always dims it.
+    let reasoning = [
+        "chat",
+        "--once",
+        "hi",
+        "--model",
+        "huggingface/mock/reasoning-field",
+    ];
+    let out = run(&home, &reasoning);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("thinking: ") && !err.contains('\x1b'),
+        "{err:?}"
+    );
+    let mut always = vec!["--color", "always"];
+    always.extend(reasoning);
+    let out = run(&home, &always);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\x1b[2m") && !err.contains("thinking: "),
+        "{err:?}"
+    );
+}
