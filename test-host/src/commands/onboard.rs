@@ -85,7 +85,7 @@ pub async fn run(global: &GlobalOptions, args: &OnboardArgs) -> CliResult {
         interactive::run(global, args, &plugin).await
     };
     let _ = plugin.shutdown(Duration::from_secs(5));
-    println!("{}", outcome?);
+    outln!("{}", outcome?)?;
     Ok(())
 }
 

@@ -125,7 +125,7 @@ async fn key_and_catalog(
     let mut key = ask_key(args, target).await?;
     loop {
         if let Some(warning) = super::token_shape_warning(&key) {
-            println!("{warning}");
+            outln!("{warning}")?;
         }
         let provider = target.provider(plugin, global, &key)?;
         let catalog = discovery::fetch(
@@ -138,7 +138,7 @@ async fn key_and_catalog(
         let Some(refused) = &catalog.refused else {
             return Ok((key, provider, catalog));
         };
-        println!("{}", super::refused_token_message(refused));
+        outln!("{}", super::refused_token_message(refused))?;
         let choice = prompt(|| {
             Select::new("What now?", vec![ENTER_ANOTHER, KEEP_ANYWAY])
                 .with_help_message("Esc cancels; nothing is written until the end")
@@ -158,9 +158,9 @@ async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
     if moves.is_empty() {
         return Ok(moves);
     }
-    println!("The gateway refuses these settings where the config has them:");
+    outln!("The gateway refuses these settings where the config has them:")?;
     for moved in &moves {
-        println!("  {}", moved.describe());
+        outln!("  {}", moved.describe())?;
     }
     let agreed = prompt(|| {
         Confirm::new("Move them where the gateway accepts them?")
@@ -169,7 +169,7 @@ async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
     })
     .await?;
     if !agreed {
-        println!("Left as they are: the gateway will not start with this config until they move.");
+        outln!("Left as they are: the gateway will not start with this config until they move.")?;
     }
     Ok(if agreed { moves } else { Vec::new() })
 }
@@ -201,11 +201,11 @@ pub async fn run(
         return Err(not_a_terminal());
     }
     let target = Target::open(global)?;
-    println!("{TOKEN_NOTE}\n");
+    outln!("{TOKEN_NOTE}\n")?;
     let (key, provider, catalog) = key_and_catalog(args, &target, plugin, global).await?;
     match &catalog.note {
-        Some(note) => println!("{note}"),
-        None => println!("{} models available.", catalog.models.len()),
+        Some(note) => outln!("{note}")?,
+        None => outln!("{} models available.", catalog.models.len())?,
     }
 
     let options = model_choices(&catalog.models, &target.config.aliases()?);
@@ -224,7 +224,7 @@ pub async fn run(
     .await?;
 
     let model_ref = if choice.locked {
-        println!("{LOCKED_NOTE}");
+        outln!("{LOCKED_NOTE}")?;
         choice.model_ref
     } else {
         let backends = catalog

@@ -12,7 +12,6 @@ mod api;
 mod error;
 mod request;
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -55,7 +54,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
     let env = Environment::load(&state_dir)?;
     let key = secrets::serve_key(&state_dir, &env)?;
     if args.print_key {
-        println!("{key}");
+        outln!("{key}")?;
         return Ok(());
     }
     if !args.listen.ip().is_loopback() && !args.allow_remote {
@@ -78,8 +77,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
         provider_id: PROVIDER_ID.to_string(),
     });
     // One line on stdout once connections are accepted: scripts wait for it.
-    println!("serving on http://{addr}/v1");
-    let _ = std::io::stdout().flush();
+    outln!("serving on http://{addr}/v1")?;
     let plugin_path = slot.plugin().path().to_path_buf();
     let reload = tokio::spawn(reload_on_sighup(slot.clone(), plugin_path.clone()));
     let watcher = args.watch_plugin.then(|| {
