@@ -8,7 +8,7 @@
 //! - [`export_plugin!`] and [`ProviderPlugin`]: the exported root module.
 //!   Each of its entry points runs under the panic firewall, installs log
 //!   forwarding, and fills in the interface version.
-//! - [`guard`]: the panic firewall for the provider's own methods. A panic
+//! - [`guard()`]: the panic firewall for the provider's own methods. A panic
 //!   unwinding across an `extern "C"` boundary aborts the host; `guard`
 //!   turns it into a `PluginPanicked` error value instead.
 //! - [`CompletionSink`]: the host's event sink, finished exactly once — by the

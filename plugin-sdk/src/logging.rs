@@ -39,7 +39,7 @@ fn level_of(level: &Level) -> LogLevel {
 ///
 /// It also installs the plugin's panic hook: the library has its own std, so
 /// the hook covers panics in plugin code only. They are caught (see
-/// [`guard`](crate::guard)) and returned as `PluginPanicked` errors carrying
+/// [`guard`](crate::guard())) and returned as `PluginPanicked` errors carrying
 /// the message; the location goes to the host's log instead of being printed
 /// over the host's terminal.
 pub fn install(sink: Option<LogSinkBox>) {

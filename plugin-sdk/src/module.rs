@@ -34,7 +34,7 @@ pub struct HostInfo {
 pub trait ProviderPlugin {
     /// The provider object `new_provider` creates (it implements the
     /// contract's provider trait; run each method's body under
-    /// [`guard`](crate::guard)).
+    /// [`guard`](crate::guard())).
     type Provider: ProviderApi + 'static;
 
     /// The provider id used in model refs, e.g. `huggingface`.

@@ -31,7 +31,7 @@ pub struct GlobalOptions {
     #[arg(long, global = true, value_name = "PATH")]
     pub plugin: Option<PathBuf>,
     /// Router base URL [default: models.providers.huggingface.baseUrl from the config,
-    /// else https://router.huggingface.co/v1].
+    /// else <https://router.huggingface.co/v1>].
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides.

@@ -36,10 +36,10 @@ pub fn print(text: impl Display) -> CliResult {
         })
 }
 
-/// [`print`] with a newline.
+/// [`print()`] with a newline.
 ///
 /// # Errors
-/// As [`print`].
+/// As [`print()`].
 pub fn println(text: impl Display) -> CliResult {
     print(format_args!("{text}\n"))
 }

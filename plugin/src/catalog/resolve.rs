@@ -53,7 +53,17 @@ const MAX_SUGGESTIONS: usize = 3;
 const MIN_SIMILARITY: f64 = 0.8;
 
 impl Catalog {
+    /// [`Catalog::resolve_ref`] with an owned result (tests compare whole values).
     #[cfg(test)]
+    pub(crate) fn resolve(
+        &self,
+        input: &str,
+        aliases: &Aliases,
+    ) -> Result<provider_abi::ResolvedModel, ProviderError> {
+        self.resolve_ref(input, aliases)
+            .map(ResolvedRef::into_owned)
+    }
+
     /// Resolves `huggingface/<id>[:suffix]`, a bare `<id>[:suffix]`, or a
     /// user alias (case-insensitive) to the ref the router receives.
     ///
@@ -64,26 +74,15 @@ impl Catalog {
     /// discovery succeeded still resolves (`info.live == false`): the router
     /// answers for it, and failover handles a refusal.
     ///
+    /// The result borrows the catalog entry instead of cloning it: a caller
+    /// that converts it into another type anyway (the FFI edge) saves the
+    /// dearest part of a resolve, copying every backend.
+    ///
     /// # Errors
     /// `InvalidRequest` for an empty or malformed ref, or a `:<backend>` that
     /// is not among the model's live backends (the message lists them);
     /// `ModelNotFound` for an unknown alias, or an unknown id when discovery
     /// succeeded, with up to three close matches.
-    pub(crate) fn resolve(
-        &self,
-        input: &str,
-        aliases: &Aliases,
-    ) -> Result<provider_abi::ResolvedModel, ProviderError> {
-        self.resolve_ref(input, aliases)
-            .map(ResolvedRef::into_owned)
-    }
-
-    /// [`Catalog::resolve`] without cloning the catalog entry: for a caller
-    /// that converts the result into another type anyway (the FFI edge), this
-    /// saves the dearest part of a resolve, copying every backend.
-    ///
-    /// # Errors
-    /// As [`Catalog::resolve`].
     pub(crate) fn resolve_ref<'a>(
         &'a self,
         input: &str,
