@@ -1,12 +1,15 @@
 //! A completion's events as the host reads them: the sink the plugin calls
 //! from its threads, and the [`ChatStream`] it feeds.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use abi_stable::std_types::{ROption, RSome};
+#[cfg(not(feature = "interface-prev"))]
+use provider_abi::abi::AbiEventBatch;
 use provider_abi::abi::{AbiChatEvent_NE, AbiError, CompletionHandleBox, EventSink};
 use provider_abi::{ChatEvent, ErrorKind, ProviderError};
 use tokio::sync::mpsc;
@@ -16,6 +19,8 @@ use crate::response::ChatResponse;
 /// What travels from the plugin's threads to the stream.
 pub(crate) enum Message {
     Event(ChatEvent),
+    /// Several events, in order: one message, so one wake-up of the reader.
+    Events(Vec<ChatEvent>),
     Finished(Option<ProviderError>),
 }
 
@@ -29,6 +34,19 @@ pub(crate) struct ChannelSink {
 impl EventSink for ChannelSink {
     fn event(&self, event: AbiChatEvent_NE) -> bool {
         self.tx.send(Message::Event(event.into())).is_ok()
+    }
+
+    // Built as interface 2.0 (test-only `interface-prev`), the trait has no
+    // batch method: a 2.1 plugin's batches then arrive through its default
+    // body, one `event` each.
+    #[cfg(not(feature = "interface-prev"))]
+    fn events(&self, batch: AbiEventBatch) -> bool {
+        if batch.is_empty() {
+            return !self.tx.is_closed();
+        }
+        self.tx
+            .send(Message::Events(batch.into_chat_events()))
+            .is_ok()
     }
 
     fn finish(&self, error: ROption<AbiError>) {
@@ -60,6 +78,8 @@ impl Drop for InFlight {
 /// stream or one `Err`. Dropping it cancels the completion.
 pub struct ChatStream {
     rx: mpsc::UnboundedReceiver<Message>,
+    /// The rest of the last batch received.
+    pending: VecDeque<ChatEvent>,
     // Boxed so the stream is `Unpin` (the trait object itself is not).
     handle: Option<Box<CompletionHandleBox>>,
     finished: bool,
@@ -82,6 +102,7 @@ impl ChatStream {
     ) -> ChatStream {
         ChatStream {
             rx,
+            pending: VecDeque::new(),
             handle: Some(Box::new(handle)),
             finished: false,
             in_flight: Some(in_flight),
@@ -102,6 +123,10 @@ impl ChatStream {
         }
         match message {
             Some(Message::Event(event)) => Some(Ok(event)),
+            Some(Message::Events(events)) => {
+                self.pending = events.into();
+                self.pending.pop_front().map(Ok)
+            }
             Some(Message::Finished(None)) => {
                 self.finish();
                 None
@@ -129,6 +154,9 @@ impl ChatStream {
     /// The next item, waiting on the calling thread. Must not be called from
     /// inside an async runtime.
     pub fn blocking_next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
+        if let Some(event) = self.pending.pop_front() {
+            return Some(Ok(event));
+        }
         if self.finished {
             return None;
         }
@@ -157,6 +185,9 @@ impl ChatStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+        if let Some(event) = self.pending.pop_front() {
+            return Poll::Ready(Some(Ok(event)));
+        }
         if self.finished {
             return Poll::Ready(None);
         }
