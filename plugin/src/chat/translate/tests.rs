@@ -1,4 +1,4 @@
-use provider_abi::{ChatEvent, Cost, ErrorKind, ToolCallDelta, Usage};
+use provider_abi::{ChatEvent, Cost, ErrorKind, EventBatch, ToolCallDelta, Usage};
 use serde_json::json;
 
 use super::*;
@@ -9,14 +9,14 @@ fn feed(
     price: Option<Cost>,
 ) -> (Vec<ChatEvent>, Result<(), ProviderError>) {
     let mut translator = Translator::new(price);
-    let mut out = Vec::new();
+    let mut out = EventBatch::new();
     for chunk in chunks {
         if let Err(e) = translator.on_data(&chunk.to_string(), &mut out) {
-            return (out, Err(e));
+            return (out.into_events(), Err(e));
         }
     }
     let result = translator.finish(true, &mut out);
-    (out, result)
+    (out.into_events(), result)
 }
 
 fn delta(delta: serde_json::Value) -> serde_json::Value {
@@ -268,7 +268,7 @@ fn foreign_and_unreadable_chunks_are_clear_errors() {
     );
     let mut translator = Translator::new(None);
     let error = translator
-        .on_data("{\"choices\": [", &mut Vec::new())
+        .on_data("{\"choices\": [", &mut EventBatch::new())
         .unwrap_err();
     assert!(error.message.starts_with("unreadable stream chunk"));
 }
@@ -283,12 +283,12 @@ fn non_streaming_answer_becomes_the_same_events() {
         "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
     });
     let mut translator = Translator::new(None);
-    let mut out = Vec::new();
+    let mut out = EventBatch::new();
     translator
         .on_completion(body.to_string().as_bytes(), &mut out)
         .unwrap();
     translator.finish(true, &mut out).unwrap();
-    let t = Transcript::of(&out);
+    let t = Transcript::of(&out.into_events());
     assert_eq!(t.reasoning, "plan");
     assert_eq!(
         t.tool_calls,
