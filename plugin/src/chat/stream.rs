@@ -206,6 +206,39 @@ mod tests {
         );
     }
 
+    /// Old TGI: `data:` without a space, some events without the blank line between
+    /// them (so one event holds several chunks), and the connection cut in the middle of
+    /// the last one. Every complete chunk is delivered, then the truncation is reported.
+    #[test]
+    fn a_stream_cut_mid_event_delivers_every_complete_event() {
+        let chunk = |text: &str| {
+            format!(
+                "data:{{\"id\":\"\",\"object\":\"text_completion\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{text}\"}}}}]}}\n"
+            )
+        };
+        let body = format!(
+            "{}{}\n{}{}{}data:{{\"choices\":[{{\"delta\":{{\"content\":\"lo",
+            chunk("One"),
+            chunk(" two"),
+            chunk(" three"),
+            chunk(" four"),
+            chunk(" five"),
+        );
+        for piece in [1, 3, 7, 64, body.len()] {
+            let (events, result) = run(&body, piece);
+            let content: String = events
+                .iter()
+                .map(|e| match e {
+                    ChatEvent::Content(t) => t.as_str(),
+                    _ => "",
+                })
+                .collect();
+            assert_eq!(content, "One two three four five", "pieces of {piece}");
+            let error = result.unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Network, "{error}");
+        }
+    }
+
     #[test]
     fn oversized_event_fails_cleanly() {
         let mut stream = EventStream::new(16, None);

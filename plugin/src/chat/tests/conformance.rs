@@ -277,7 +277,7 @@ fn report(label: &str, total: usize, failures: &[String]) {
 #[test]
 fn recorded_exchanges_through_decoder_and_translator() {
     let exchanges = load();
-    assert_eq!(exchanges.len(), 157, "every recording is replayed");
+    assert_eq!(exchanges.len(), 158, "every recording is replayed");
     let failures: Vec<String> = exchanges
         .iter()
         .filter_map(|x| {

@@ -297,3 +297,53 @@ fn non_streaming_answer_becomes_the_same_events() {
     assert_eq!(t.usage.map(|u| u.total_tokens), Some(7));
     assert_eq!(t.finish_reason.as_deref(), Some("tool_calls"));
 }
+
+/// TGI's native tool calls (text-generation-inference 1.4.x): the id is a number, the
+/// function carries `parameters` as an object, and streamed deltas hold one call as an
+/// object rather than a list.
+#[test]
+fn tgi_native_tool_calls_are_read() {
+    let body = json!({
+        "id": "", "object": "text_completion", "system_fingerprint": "1.4.5-native",
+        "choices": [{"index": 0, "finish_reason": "eos_token", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": 0, "type": "function", "function": {"description": null, "name": "get_weather",
+                "parameters": {"location": "Paris"}}}]}}]
+    });
+    let mut translator = Translator::new(None);
+    let mut out = EventBatch::new();
+    translator
+        .on_completion(body.to_string().as_bytes(), &mut out)
+        .unwrap();
+    translator.finish(true, &mut out).unwrap();
+    let t = Transcript::of(&out.into_events());
+    assert_eq!(
+        t.tool_calls,
+        [(
+            "0".to_string(),
+            "get_weather".to_string(),
+            r#"{"location":"Paris"}"#.to_string()
+        )]
+    );
+    assert_eq!(t.finish_reason.as_deref(), Some("stop"));
+
+    let chunks = [
+        delta(
+            json!({"role": "assistant", "content": null, "tool_calls": {"index": 0, "id": 3, "type": "function",
+                "function": {"description": null, "name": "get_weather", "arguments": "{\"location\":"}}}),
+        ),
+        delta(
+            json!({"tool_calls": {"index": 0, "id": "", "function": {"name": null, "arguments": "\"Paris\"}"}}}),
+        ),
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "eos_token"}]}),
+    ];
+    let (events, result) = feed(&chunks, None);
+    result.unwrap();
+    assert_eq!(
+        Transcript::of(&events).tool_calls,
+        [(
+            "3".to_string(),
+            "get_weather".to_string(),
+            r#"{"location":"Paris"}"#.to_string()
+        )]
+    );
+}
