@@ -1,7 +1,6 @@
 //! A completion's events as the host reads them: the sink the plugin calls
 //! from its threads, and the [`ChatStream`] it feeds.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,7 +9,7 @@ use std::task::{Context, Poll};
 use abi_stable::std_types::{ROption, RSome};
 #[cfg(not(feature = "interface-prev"))]
 use provider_abi::abi::AbiEventBatch;
-use provider_abi::abi::{AbiChatEvent_NE, AbiError, CompletionHandleBox, EventSink};
+use provider_abi::abi::{AbiChatEvent_NE, AbiError, BatchEvents, CompletionHandleBox, EventSink};
 use provider_abi::{ChatEvent, ErrorKind, ProviderError};
 use tokio::sync::mpsc;
 
@@ -20,7 +19,9 @@ use crate::response::ChatResponse;
 pub(crate) enum Message {
     Event(ChatEvent),
     /// Several events, in order: one message, so one wake-up of the reader.
-    Events(Vec<ChatEvent>),
+    /// Each is converted when the reader takes it, so a batch waiting in the
+    /// queue keeps its text in one buffer.
+    Events(BatchEvents),
     Finished(Option<ProviderError>),
 }
 
@@ -44,9 +45,7 @@ impl EventSink for ChannelSink {
         if batch.is_empty() {
             return !self.tx.is_closed();
         }
-        self.tx
-            .send(Message::Events(batch.into_chat_events()))
-            .is_ok()
+        self.tx.send(Message::Events(batch.into_events())).is_ok()
     }
 
     fn finish(&self, error: ROption<AbiError>) {
@@ -79,7 +78,7 @@ impl Drop for InFlight {
 pub struct ChatStream {
     rx: mpsc::UnboundedReceiver<Message>,
     /// The rest of the last batch received.
-    pending: VecDeque<ChatEvent>,
+    pending: Option<BatchEvents>,
     // Boxed so the stream is `Unpin` (the trait object itself is not).
     handle: Option<Box<CompletionHandleBox>>,
     finished: bool,
@@ -102,7 +101,7 @@ impl ChatStream {
     ) -> ChatStream {
         ChatStream {
             rx,
-            pending: VecDeque::new(),
+            pending: None,
             handle: Some(Box::new(handle)),
             finished: false,
             in_flight: Some(in_flight),
@@ -123,9 +122,10 @@ impl ChatStream {
         }
         match message {
             Some(Message::Event(event)) => Some(Ok(event)),
-            Some(Message::Events(events)) => {
-                self.pending = events.into();
-                self.pending.pop_front().map(Ok)
+            Some(Message::Events(mut events)) => {
+                let first = events.next();
+                self.pending = Some(events);
+                first.map(Ok)
             }
             Some(Message::Finished(None)) => {
                 self.finish();
@@ -145,6 +145,15 @@ impl ChatStream {
         }
     }
 
+    /// The next event of the batch being read, if one is left.
+    fn pending_event(&mut self) -> Option<ChatEvent> {
+        let event = self.pending.as_mut()?.next();
+        if event.is_none() {
+            self.pending = None;
+        }
+        event
+    }
+
     fn finish(&mut self) {
         self.finished = true;
         self.handle = None;
@@ -154,7 +163,7 @@ impl ChatStream {
     /// The next item, waiting on the calling thread. Must not be called from
     /// inside an async runtime.
     pub fn blocking_next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
-        if let Some(event) = self.pending.pop_front() {
+        if let Some(event) = self.pending_event() {
             return Some(Ok(event));
         }
         if self.finished {
@@ -185,7 +194,7 @@ impl ChatStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
-        if let Some(event) = self.pending.pop_front() {
+        if let Some(event) = self.pending_event() {
             return Poll::Ready(Some(Ok(event)));
         }
         if self.finished {

@@ -110,20 +110,28 @@ impl AbiEventBatch {
         self.items.is_empty()
     }
 
-    /// The events, in order (a host's conversion). An item that does not fit
-    /// the batch (text it does not hold, a kind this host does not know)
-    /// becomes a [`ChatEvent::Unknown`] saying so.
+    /// The events, in order, each converted when it is taken (a host's
+    /// reading): a batch waiting in a queue keeps its text in one buffer. An
+    /// item that does not fit the batch (text it does not hold, a kind this
+    /// host does not know) becomes a [`ChatEvent::Unknown`] saying so.
+    pub fn into_events(self) -> BatchEvents {
+        let AbiEventBatch {
+            text,
+            items,
+            events,
+        } = self;
+        BatchEvents {
+            text,
+            items,
+            next: 0,
+            at: 0,
+            events: events.into_iter(),
+        }
+    }
+
+    /// All the events at once; see [`AbiEventBatch::into_events`].
     pub fn into_chat_events(self) -> Vec<ChatEvent> {
-        let mut out = Vec::with_capacity(self.items.len());
-        self.each(|item| {
-            out.push(match item {
-                Item::Content(text) => ChatEvent::Content(text.to_owned()),
-                Item::Reasoning(text) => ChatEvent::Reasoning(text.to_owned()),
-                Item::Event(event) => ChatEvent::from(event),
-                Item::Malformed(what) => ChatEvent::Unknown(what),
-            });
-        });
-        out
+        self.into_events().collect()
     }
 
     /// The events one by one, as a host of interface 2.0 receives them (the
@@ -131,54 +139,89 @@ impl AbiEventBatch {
     /// from [`AbiEventBatch::from`] and are dropped.
     pub fn into_abi_events(self) -> Vec<AbiChatEvent_NE> {
         use super::AbiChatEvent;
-        let mut out = Vec::with_capacity(self.items.len());
-        self.each(|item| match item {
-            Item::Content(text) => {
-                out.push(AbiChatEvent_NE::new(AbiChatEvent::Content(text.into())))
+        let mut events = self.into_events();
+        let mut out = Vec::with_capacity(events.len());
+        while let Some(item) = events.next_item() {
+            match item {
+                Item::Content(text) => {
+                    out.push(AbiChatEvent_NE::new(AbiChatEvent::Content(text.into())));
+                }
+                Item::Reasoning(text) => {
+                    out.push(AbiChatEvent_NE::new(AbiChatEvent::Reasoning(text.into())));
+                }
+                Item::Event(event) => out.push(event),
+                Item::Malformed(_) => {}
             }
-            Item::Reasoning(text) => {
-                out.push(AbiChatEvent_NE::new(AbiChatEvent::Reasoning(text.into())))
-            }
-            Item::Event(event) => out.push(event),
-            Item::Malformed(_) => {}
-        });
+        }
         out
     }
+}
 
-    fn each(self, mut f: impl FnMut(Item<'_>)) {
-        let AbiEventBatch {
-            text,
-            items,
-            events,
-        } = self;
-        let mut events = events.into_iter();
-        let mut at = 0usize;
-        for item in &items {
-            let item = match item.kind {
-                AbiBatchItem::CONTENT | AbiBatchItem::REASONING => {
-                    let end = at.saturating_add(item.len as usize);
-                    let piece = text.get(at..end);
-                    at = end;
-                    match (piece, item.kind) {
-                        (Some(piece), AbiBatchItem::CONTENT) => Item::Content(piece),
-                        (Some(piece), _) => Item::Reasoning(piece),
-                        (None, _) => Item::Malformed(
-                            "a batched text event that its batch does not hold".into(),
-                        ),
-                    }
-                }
-                AbiBatchItem::EVENT => match events.next() {
-                    Some(event) => Item::Event(event),
-                    None => Item::Malformed("a batched event that its batch does not hold".into()),
-                },
-                kind => Item::Malformed(format!(
-                    "a batched event of a kind ({kind}) this host does not know"
-                )),
-            };
-            f(item);
-        }
+/// The events of an [`AbiEventBatch`], converted one at a time.
+pub struct BatchEvents {
+    text: RString,
+    items: RVec<AbiBatchItem>,
+    /// The next item to read, and where its text starts.
+    next: usize,
+    at: usize,
+    events: abi_stable::std_types::vec::IntoIter<AbiChatEvent_NE>,
+}
+
+impl std::fmt::Debug for BatchEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchEvents")
+            .field("left", &(self.items.len() - self.next))
+            .finish()
     }
 }
+
+impl BatchEvents {
+    fn next_item(&mut self) -> Option<Item<'_>> {
+        let item = *self.items.get(self.next)?;
+        self.next += 1;
+        Some(match item.kind {
+            AbiBatchItem::CONTENT | AbiBatchItem::REASONING => {
+                let end = self.at.saturating_add(item.len as usize);
+                let piece = self.text.get(self.at..end);
+                self.at = end;
+                match (piece, item.kind) {
+                    (Some(piece), AbiBatchItem::CONTENT) => Item::Content(piece),
+                    (Some(piece), _) => Item::Reasoning(piece),
+                    (None, _) => {
+                        Item::Malformed("a batched text event that its batch does not hold".into())
+                    }
+                }
+            }
+            AbiBatchItem::EVENT => match self.events.next() {
+                Some(event) => Item::Event(event),
+                None => Item::Malformed("a batched event that its batch does not hold".into()),
+            },
+            kind => Item::Malformed(format!(
+                "a batched event of a kind ({kind}) this host does not know"
+            )),
+        })
+    }
+}
+
+impl Iterator for BatchEvents {
+    type Item = ChatEvent;
+
+    fn next(&mut self) -> Option<ChatEvent> {
+        self.next_item().map(|item| match item {
+            Item::Content(text) => ChatEvent::Content(text.to_owned()),
+            Item::Reasoning(text) => ChatEvent::Reasoning(text.to_owned()),
+            Item::Event(event) => ChatEvent::from(event),
+            Item::Malformed(what) => ChatEvent::Unknown(what),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.items.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for BatchEvents {}
 
 #[cfg(test)]
 mod tests {

@@ -32,7 +32,7 @@ mod module;
 mod request;
 mod traits;
 
-pub use batch::{AbiBatchItem, AbiEventBatch};
+pub use batch::{AbiBatchItem, AbiEventBatch, BatchEvents};
 pub use event::{AbiChatEvent, AbiChatEvent_NE, AbiToolCallDelta, AbiUsage};
 pub use model::{AbiBackend, AbiCost, AbiModelInfo, AbiRefreshReport, AbiResolvedModel};
 pub use module::{
