@@ -337,23 +337,33 @@ fn main() {
     }) {
         let t = throughput(&clients, s, opts.rounds, opts.side.as_deref());
         if !opts.json {
+            let both = !t.ratios.is_empty();
             let (lo, hi) = t
                 .ratios
                 .iter()
                 .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
+            let ratio = if both {
+                format!(
+                    "ratio {:.3} (rounds {lo:.3}-{hi:.3}; target >= 0.9)",
+                    median(&t.ratios)
+                )
+            } else {
+                "(one client only: no ratio)".to_string()
+            };
             println!(
-                "  {:<40} raw {:>9.0} tok/s  plugin {:>9.0} tok/s  ratio {:.3} (rounds {lo:.3}-{hi:.3}; target >= 0.9)",
-                s.label,
-                t.raw,
-                t.plugin,
-                median(&t.ratios)
+                "  {:<40} raw {:>9.0} tok/s  plugin {:>9.0} tok/s  {ratio}",
+                s.label, t.raw, t.plugin,
             );
             println!(
-                "  {:<40} client CPU per token: raw {:.0} ns, plugin {:.0} ns (raw / plugin {:.3})",
+                "  {:<40} client CPU per token: raw {:.0} ns, plugin {:.0} ns{}",
                 "",
                 t.raw_cpu_ns,
                 t.plugin_cpu_ns,
-                t.raw_cpu_ns / t.plugin_cpu_ns
+                if both {
+                    format!(" (raw / plugin {:.3})", t.raw_cpu_ns / t.plugin_cpu_ns)
+                } else {
+                    String::new()
+                }
             );
         }
         rows.push((s, t));
