@@ -100,6 +100,41 @@ fn this_workspaces_plugin_streams_to_a_host_of_the_previous_minor_through_the_de
     assert!(out.contains("compat/hello: done: stop"), "{out}");
 }
 
+/// The host of 2.0 above is built from the test-only `interface-prev`
+/// variant; that variant must be exactly the interface recorded for 2.0.0,
+/// or the test above would prove nothing about real 2.0 hosts. provider-abi's
+/// layout test, built with the variant, compares it with
+/// `tests/layouts/2.0.0.txt`.
+#[test]
+fn the_previous_minor_variant_is_exactly_the_recorded_2_0_interface() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let profile = testkit::cdylib::profile_dir().unwrap();
+    let out = testkit::cdylib::with_build_lock(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(&workspace).args([
+            "test",
+            "-p",
+            "provider-abi",
+            "--features",
+            "interface-prev",
+            "--test",
+            "layout",
+        ]);
+        if profile.file_name().and_then(|n| n.to_str()) == Some("release") {
+            cmd.arg("--release");
+        }
+        cmd.output().unwrap()
+    })
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
+}
+
 #[test]
 fn newer_plugin_loads_in_this_older_host_and_its_new_variants_arrive_as_unknown() {
     let plugin = Plugin::load(compat_plugin(&["interface-next"])).unwrap();

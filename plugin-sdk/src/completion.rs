@@ -181,6 +181,25 @@ mod tests {
         assert_eq!(*recorded.finishes.lock(), [None]);
     }
 
+    /// A host whose sink has no batch method of its own (as a host of 2.0
+    /// has none in its vtable) gets a batch through the default body: every
+    /// event, in order, through `event`. An empty batch sends nothing.
+    #[test]
+    fn a_batch_reaches_a_sink_without_the_batch_method_event_by_event() {
+        let (sink, recorded) = sink();
+        let events = vec![
+            ChatEvent::Content("a".into()),
+            ChatEvent::Reasoning("b".into()),
+            ChatEvent::Content("c".into()),
+            ChatEvent::Done {
+                finish_reason: "stop".into(),
+            },
+        ];
+        assert!(sink.events(EventBatch::new()));
+        assert!(sink.events(EventBatch::from(events.clone())));
+        assert_eq!(*recorded.events.lock(), events);
+    }
+
     #[test]
     fn an_unfinished_sink_finishes_with_an_error_when_dropped() {
         let (sink, recorded) = sink();

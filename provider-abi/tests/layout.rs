@@ -11,8 +11,9 @@
 //!
 //! Built with the test-only feature `interface-prev` (the previous minor,
 //! 2.0.0: `cargo test -p provider-abi --features interface-prev --test
-//! layout`), the same test proves that the variant the compatibility tests
-//! build their host of 2.0 from is exactly the recorded 2.0.0 interface.
+//! layout`, which host-sdk's compatibility test runs), the same test proves
+//! that the variant the compatibility tests build their host of 2.0 from is
+//! exactly the recorded 2.0.0 interface.
 #![cfg(all(
     target_pointer_width = "64",
     not(any(
