@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use abi_stable::std_types::{ROption, RSome};
-use provider_abi::abi::{AbiChatEvent_NE, AbiError, CompletionHandleBox, EventSink};
+#[cfg(not(feature = "interface-prev"))]
+use provider_abi::abi::AbiEventBatch;
+use provider_abi::abi::{AbiChatEvent_NE, AbiError, BatchEvents, CompletionHandleBox, EventSink};
 use provider_abi::{ChatEvent, ErrorKind, ProviderError};
 use tokio::sync::mpsc;
 
@@ -16,6 +18,10 @@ use crate::response::ChatResponse;
 /// What travels from the plugin's threads to the stream.
 pub(crate) enum Message {
     Event(ChatEvent),
+    /// Several events, in order: one message, so one wake-up of the reader.
+    /// Each is converted when the reader takes it, so a batch waiting in the
+    /// queue keeps its text in one buffer.
+    Events(BatchEvents),
     Finished(Option<ProviderError>),
 }
 
@@ -29,6 +35,17 @@ pub(crate) struct ChannelSink {
 impl EventSink for ChannelSink {
     fn event(&self, event: AbiChatEvent_NE) -> bool {
         self.tx.send(Message::Event(event.into())).is_ok()
+    }
+
+    // Built as interface 2.0 (test-only `interface-prev`), the trait has no
+    // batch method: a 2.1 plugin's batches then arrive through its default
+    // body, one `event` each.
+    #[cfg(not(feature = "interface-prev"))]
+    fn events(&self, batch: AbiEventBatch) -> bool {
+        if batch.is_empty() {
+            return !self.tx.is_closed();
+        }
+        self.tx.send(Message::Events(batch.into_events())).is_ok()
     }
 
     fn finish(&self, error: ROption<AbiError>) {
@@ -60,6 +77,8 @@ impl Drop for InFlight {
 /// stream or one `Err`. Dropping it cancels the completion.
 pub struct ChatStream {
     rx: mpsc::UnboundedReceiver<Message>,
+    /// The rest of the last batch received.
+    pending: Option<BatchEvents>,
     // Boxed so the stream is `Unpin` (the trait object itself is not).
     handle: Option<Box<CompletionHandleBox>>,
     finished: bool,
@@ -82,6 +101,7 @@ impl ChatStream {
     ) -> ChatStream {
         ChatStream {
             rx,
+            pending: None,
             handle: Some(Box::new(handle)),
             finished: false,
             in_flight: Some(in_flight),
@@ -102,6 +122,11 @@ impl ChatStream {
         }
         match message {
             Some(Message::Event(event)) => Some(Ok(event)),
+            Some(Message::Events(mut events)) => {
+                let first = events.next();
+                self.pending = Some(events);
+                first.map(Ok)
+            }
             Some(Message::Finished(None)) => {
                 self.finish();
                 None
@@ -120,6 +145,15 @@ impl ChatStream {
         }
     }
 
+    /// The next event of the batch being read, if one is left.
+    fn pending_event(&mut self) -> Option<ChatEvent> {
+        let event = self.pending.as_mut()?.next();
+        if event.is_none() {
+            self.pending = None;
+        }
+        event
+    }
+
     fn finish(&mut self) {
         self.finished = true;
         self.handle = None;
@@ -129,6 +163,9 @@ impl ChatStream {
     /// The next item, waiting on the calling thread. Must not be called from
     /// inside an async runtime.
     pub fn blocking_next(&mut self) -> Option<Result<ChatEvent, ProviderError>> {
+        if let Some(event) = self.pending_event() {
+            return Some(Ok(event));
+        }
         if self.finished {
             return None;
         }
@@ -157,6 +194,9 @@ impl ChatStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<ChatEvent, ProviderError>>> {
+        if let Some(event) = self.pending_event() {
+            return Poll::Ready(Some(Ok(event)));
+        }
         if self.finished {
             return Poll::Ready(None);
         }

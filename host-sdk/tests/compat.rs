@@ -7,9 +7,10 @@
 //! what every plugin built before the contract had its own crate reports) and
 //! a layout-breaking build (`layout-break`) — and loaded by this test binary,
 //! a host of this workspace's interface. `compat-host` built with
-//! `interface-next` is a host of the next minor. And a host built from copies
-//! of host-sdk and provider-abi with other package versions proves that no
-//! crate version is the interface.
+//! `interface-next` is a host of the next minor, built with `interface-prev`
+//! a host of the previous minor (2.0, before `EventSink::events`). And a host
+//! built from copies of host-sdk and provider-abi with other package versions
+//! proves that no crate version is the interface.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
@@ -51,6 +52,87 @@ fn same_version_loads_and_streams() {
         "{items:?}"
     );
     assert!(plugin.shutdown(std::time::Duration::from_secs(1)).clean);
+}
+
+#[test]
+fn a_batch_arrives_whole_and_in_order() {
+    let plugin = Plugin::load(compat_plugin(&[])).unwrap();
+    let items = chat(&provider(&plugin, serde_json::json!({})), "compat/batch");
+    let events: Vec<&ChatEvent> = items.iter().map(|i| i.as_ref().unwrap()).collect();
+    assert!(
+        matches!(
+            events.as_slice(),
+            [ChatEvent::Content(c), ChatEvent::Reasoning(r), ChatEvent::Done { .. }]
+                if c.contains(INTERFACE_VERSION) && r == "and reasoning"
+        ),
+        "{events:?}"
+    );
+}
+
+/// A host of the previous minor (2.0) has no batch method in its sink's
+/// vtable: the plugin's batches reach it through the method's default body,
+/// one event at a time, every event in order.
+#[test]
+fn this_workspaces_plugin_streams_to_a_host_of_the_previous_minor_through_the_default_body() {
+    let host = compat_host(&["interface-prev"]);
+    let (code, out) = run_host(&host, &compat_plugin(&[]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("host interface 2.0.0"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "loaded compat 0.1.0 (interface {INTERFACE_VERSION})"
+        )),
+        "{out}"
+    );
+    let batch: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("compat/batch: "))
+        .collect();
+    assert_eq!(
+        batch,
+        [
+            format!("compat/batch: content: hello from interface {INTERFACE_VERSION}").as_str(),
+            "compat/batch: reasoning: and reasoning",
+            "compat/batch: done: stop",
+        ],
+        "{out}"
+    );
+    assert!(out.contains("compat/hello: done: stop"), "{out}");
+}
+
+/// The host of 2.0 above is built from the test-only `interface-prev`
+/// variant; that variant must be exactly the interface recorded for 2.0.0,
+/// or the test above would prove nothing about real 2.0 hosts. provider-abi's
+/// layout test, built with the variant, compares it with
+/// `tests/layouts/2.0.0.txt`.
+#[test]
+fn the_previous_minor_variant_is_exactly_the_recorded_2_0_interface() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let profile = testkit::cdylib::profile_dir().unwrap();
+    let out = testkit::cdylib::with_build_lock(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(&workspace).args([
+            "test",
+            "-p",
+            "provider-abi",
+            "--features",
+            "interface-prev",
+            "--test",
+            "layout",
+        ]);
+        if profile.file_name().and_then(|n| n.to_str()) == Some("release") {
+            cmd.arg("--release");
+        }
+        cmd.output().unwrap()
+    })
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 passed"), "{text}");
 }
 
 #[test]

@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RNone, ROption, RSome};
 use provider_abi::abi::{
-    AbiChatEvent_NE, AbiError, CompletionHandle, CompletionHandle_TO, CompletionHandleBox,
-    EventSinkBox,
+    AbiChatEvent_NE, AbiError, AbiEventBatch, CompletionHandle, CompletionHandle_TO,
+    CompletionHandleBox, EventSinkBox,
 };
-use provider_abi::{ChatEvent, ErrorKind, ProviderError};
+use provider_abi::{ChatEvent, ErrorKind, EventBatch, ProviderError};
 
 /// The host's event sink for one completion, finished exactly once.
 ///
@@ -49,6 +49,17 @@ impl CompletionSink {
         }
     }
 
+    /// Sends a batch of events, in order, in one call to the host (a host of
+    /// interface 2.0, which has no batch method, receives them one by one).
+    /// An empty batch sends nothing. Returns `false` as
+    /// [`CompletionSink::event`] does.
+    pub fn events(&self, batch: EventBatch) -> bool {
+        if batch.is_empty() {
+            return true;
+        }
+        send_batch(&self.sink, AbiEventBatch::from(batch))
+    }
+
     /// Sends one event already in its ABI form (for a plugin that builds ABI
     /// values itself). Returns `false` as [`CompletionSink::event`] does.
     pub fn event_abi(&self, event: AbiChatEvent_NE) -> bool {
@@ -72,6 +83,21 @@ impl CompletionSink {
         };
         self.sink.finish(error);
     }
+}
+
+#[cfg(not(feature = "interface-prev"))]
+fn send_batch(sink: &EventSinkBox, batch: AbiEventBatch) -> bool {
+    sink.events(batch)
+}
+
+/// Built as interface 2.0 (test-only `interface-prev`), the sink has no batch
+/// method.
+#[cfg(feature = "interface-prev")]
+fn send_batch(sink: &EventSinkBox, batch: AbiEventBatch) -> bool {
+    batch
+        .into_abi_events()
+        .into_iter()
+        .all(|event| sink.event(event))
 }
 
 impl Drop for CompletionSink {
@@ -153,6 +179,25 @@ mod tests {
         drop(sink);
         assert_eq!(*recorded.events.lock(), [ChatEvent::Content("hi".into())]);
         assert_eq!(*recorded.finishes.lock(), [None]);
+    }
+
+    /// A host whose sink has no batch method of its own (as a host of 2.0
+    /// has none in its vtable) gets a batch through the default body: every
+    /// event, in order, through `event`. An empty batch sends nothing.
+    #[test]
+    fn a_batch_reaches_a_sink_without_the_batch_method_event_by_event() {
+        let (sink, recorded) = sink();
+        let events = vec![
+            ChatEvent::Content("a".into()),
+            ChatEvent::Reasoning("b".into()),
+            ChatEvent::Content("c".into()),
+            ChatEvent::Done {
+                finish_reason: "stop".into(),
+            },
+        ];
+        assert!(sink.events(EventBatch::new()));
+        assert!(sink.events(EventBatch::from(events.clone())));
+        assert_eq!(*recorded.events.lock(), events);
     }
 
     #[test]

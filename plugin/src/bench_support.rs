@@ -23,7 +23,7 @@ pub fn parse_and_merge(body: &[u8]) -> Result<usize, String> {
 /// The stream's error, as text.
 pub fn decode_sse(body: &[u8], piece: usize) -> Result<usize, String> {
     let mut stream = EventStream::new(4 << 20, None);
-    let mut events = Vec::new();
+    let mut events = provider_abi::EventBatch::new();
     for chunk in body.chunks(piece.max(1)) {
         if stream.push(chunk, &mut events).map_err(|e| e.to_string())? {
             return Ok(events.len());

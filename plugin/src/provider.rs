@@ -1,8 +1,11 @@
 //! The provider object the host calls through the ABI: each method converts
 //! at the edge and runs its body under plugin-sdk's panic firewall.
 
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use abi_stable::std_types::{RResult, RStr, RVec};
@@ -11,7 +14,7 @@ use provider_abi::abi::{
     AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
     CompletionHandleBox, EventSinkBox, ProviderApi,
 };
-use provider_abi::{ChatEvent, ChatRequest, ErrorKind, ModelSource, ProviderError, RefreshReport};
+use provider_abi::{ChatRequest, ErrorKind, EventBatch, ModelSource, ProviderError, RefreshReport};
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Aliases, CatalogHandle, RefreshOptions, RefreshOutcome};
@@ -118,20 +121,29 @@ impl HfProvider {
         let cancel = cancel.clone();
         #[cfg(test)]
         let hooks = self.hooks.clone();
-        let work = rt.spawn(async move {
-            #[cfg(test)]
-            hooks.maybe_panic("complete_task");
-            let mut emit = |event: ChatEvent| events.event(event);
-            run_completion(&http, &config, &target, request, &mut emit, &cancel).await
-        });
         let sink = Arc::clone(sink);
+        // One task: a panic in the completion is caught where it happens (a second task
+        // awaiting the first would cost a spawn and a wake-up before the first token).
+        // Dropped by the runtime's shutdown, it never finishes the sink: the sink's drop
+        // says so.
         rt.spawn(async move {
-            let outcome = match work.await {
+            let mut work = pin!(async {
+                #[cfg(test)]
+                hooks.maybe_panic("complete_task");
+                let mut emit = |batch: &mut EventBatch| events.events(batch.take());
+                run_completion(&http, &config, &target, request, &mut emit, &cancel).await
+            });
+            let caught = poll_fn(|cx| {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+                    Err(panic) => Poll::Ready(Err(panic)),
+                }
+            });
+            let outcome = match caught.await {
                 Ok(Ok(())) => None,
                 Ok(Err(e)) => Some(e),
-                Err(e) if e.is_panic() => Some(panic_error("complete", e.into_panic().as_ref())),
-                // Cancelled by the runtime's shutdown: the sink's drop says so.
-                Err(_) => return,
+                Err(panic) => Some(panic_error("complete", panic.as_ref())),
             };
             sink.finish(outcome);
         });

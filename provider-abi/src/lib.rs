@@ -11,7 +11,7 @@
 //! - [`abi`]: everything that crosses the boundary (`#[derive(StableAbi)]`
 //!   types, the root module, the trait objects) and [`INTERFACE_VERSION`].
 //! - The idiomatic types both sides work with — [`ChatRequest`],
-//!   [`ChatEvent`], [`ProviderError`], [`ModelInfo`], ... — and their
+//!   [`ChatEvent`], [`EventBatch`], [`ProviderError`], [`ModelInfo`], ... — and their
 //!   conversions to and from the ABI types, kept in one place
 //!   (`abi::convert`) so the two sides cannot drift.
 //!
@@ -34,12 +34,14 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+mod batch;
 mod chat;
 mod error;
 mod model;
 mod plugin;
 
 pub use abi::INTERFACE_VERSION;
+pub use batch::EventBatch;
 pub use chat::{
     ChatEvent, ChatRequest, ContentPart, Message, Role, ToolCall, ToolCallDelta, Usage,
 };

@@ -7,7 +7,13 @@
 //! `tests/layouts/<version>.txt`. A change to the ABI without a new version
 //! fails here. After bumping `INTERFACE_VERSION` (see the crate docs for
 //! which number), record the new layout with
-//! `UPDATE_LAYOUT=1 cargo test -p provider-abi --test layout`.
+//! `UPDATE_LAYOUT=1 cargo test --workspace --test layout`.
+//!
+//! Built with the test-only feature `interface-prev` (the previous minor,
+//! 2.0.0: `cargo test -p provider-abi --features interface-prev --test
+//! layout`, which host-sdk's compatibility test runs), the same test proves
+//! that the variant the compatibility tests build their host of 2.0 from is
+//! exactly the recorded 2.0.0 interface.
 #![cfg(all(
     target_pointer_width = "64",
     not(any(
@@ -87,7 +93,7 @@ fn the_abi_is_the_one_recorded_for_this_interface_version() {
     let recorded = std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
             "no ABI layout is recorded for interface {INTERFACE_VERSION} ({}): a new version's \
-             layout is recorded with UPDATE_LAYOUT=1 cargo test -p provider-abi --test layout",
+             layout is recorded with UPDATE_LAYOUT=1 cargo test --workspace --test layout",
             path.display()
         )
     });
@@ -107,8 +113,8 @@ fn the_abi_is_the_one_recorded_for_this_interface_version() {
         panic!(
             "the ABI changed but INTERFACE_VERSION is still {INTERFACE_VERSION}: bump it (an \
              appended member raises the minor, anything else the major, with provider-abi's \
-             package major) and record the new layout with UPDATE_LAYOUT=1 cargo test -p \
-             provider-abi --test layout.\nrecorded, from line {}:\n{}\nnow:\n{}",
+             package major) and record the new layout with UPDATE_LAYOUT=1 cargo test \
+             --workspace --test layout.\nrecorded, from line {}:\n{}\nnow:\n{}",
             first + 1,
             around(&recorded),
             around(&current)

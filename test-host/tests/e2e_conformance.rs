@@ -1,8 +1,9 @@
 //! Conformance with real traffic, end to end: every exchange of
-//! `testkit/fixtures/recorded-chat` (157 real recordings) replayed byte for byte by the mock
-//! router (`replay:NNN`, in 7-byte writes, so events, lines and UTF-8 characters are split
-//! everywhere) and fetched through the real plugin, loaded through host-sdk. Each outcome
-//! is checked against its line of `expected.jsonl`.
+//! `testkit/fixtures/recorded-chat` (157 real recordings and one hand-written, see its
+//! README) replayed byte for byte by the mock router (`replay:NNN`, in 7-byte writes, so
+//! events, lines and UTF-8 characters are split everywhere) and fetched through the real
+//! plugin, loaded through host-sdk. Each outcome is checked against its line of
+//! `expected.jsonl`.
 //!
 //! `expected.jsonl` is derived mechanically from the recordings, so it keeps what a good
 //! client changes on purpose; the comparison applies those changes to the expectation,
@@ -310,7 +311,7 @@ fn usage_of(usage: &Value) -> Option<(u64, u64, u64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_recorded_exchange_through_the_loaded_plugin() {
     let exchanges = load();
-    assert_eq!(exchanges.len(), 157, "every recording is replayed");
+    assert_eq!(exchanges.len(), 158, "every recording is replayed");
     let router = common::router().await;
     let state = tempfile::tempdir().unwrap();
     // Retries as configured by default (3 attempts): none may happen, see `check`.

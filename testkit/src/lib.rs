@@ -3,6 +3,8 @@
 //! - [`mock_router`]: a realistic local stand-in for the Hugging Face router
 //!   on 127.0.0.1 (also behind `test-host mock-router` and `test-host demo`).
 //! - [`fixtures`]: the recorded real router traffic in `testkit/fixtures/`.
+//! - [`sse_server`]: a chat server that streams pre-rendered chunks as fast
+//!   as a socket allows, for the streaming benchmark.
 //! - [`cdylib`]: where the test or bench being run finds the provider plugin
 //!   that cargo built for it, and building test-only library variants.
 //!
@@ -12,3 +14,4 @@
 pub mod cdylib;
 pub mod fixtures;
 pub mod mock_router;
+pub mod sse_server;

@@ -45,12 +45,13 @@ fn main() {
 }
 
 fn chat(provider: &Provider) {
-    for model in ["compat/hello", "compat/error"] {
+    for model in ["compat/hello", "compat/error", "compat/batch"] {
         let request = ChatRequest::new(model, vec![Message::user("hi")]);
         let mut stream = provider.complete(request);
         while let Some(item) = stream.blocking_next() {
             match item {
                 Ok(ChatEvent::Content(text)) => println!("{model}: content: {text}"),
+                Ok(ChatEvent::Reasoning(text)) => println!("{model}: reasoning: {text}"),
                 Ok(ChatEvent::Done { finish_reason }) => println!("{model}: done: {finish_reason}"),
                 Ok(ChatEvent::Unknown(what)) => println!("{model}: unknown event: {what}"),
                 Ok(other) => println!("{model}: event: {other:?}"),

@@ -14,6 +14,7 @@
 //! - `slow:<ms>`: one `Content`, a pause of `<ms>` (cancel ends it at once),
 //!   then `Done`;
 //! - `unknown`: not in the catalog (`resolve` says `model_not_found`);
+//! - `batch`: content, reasoning and `Done` in one batch (`EventSink::events`);
 //! - anything else: `Content("hello from interface X")`, then `Done`.
 //!
 //! Settings: `{"panicIn": ["new_provider" | "discover" | "resolve" |
@@ -39,7 +40,8 @@ use provider_abi::abi::{
     CompletionHandleBox, EventSinkBox, INTERFACE_VERSION, ProviderApi,
 };
 use provider_abi::{
-    ChatEvent, ErrorKind, ModelInfo, ProviderError, RefreshReport, ResolvedModel, ShutdownReport,
+    ChatEvent, ErrorKind, EventBatch, ModelInfo, ProviderError, RefreshReport, ResolvedModel,
+    ShutdownReport,
 };
 
 /// The provider id in this plugin's model refs.
@@ -143,7 +145,20 @@ fn run(name: &str, tag: &str, sink: &CompletionSink, cancelled: &AtomicBool) {
         return;
     }
     let text = format!("hello from interface {INTERFACE_VERSION}{tag}");
-    let _ = sink.event(ChatEvent::Content(text));
+    // As the real plugin does, in one batch (interface 2.1.0): a host of 2.0
+    // gets it one event at a time, through the batch method's default body.
+    let mut batch = EventBatch::new();
+    batch.push_content(&text);
+    if name == "batch" {
+        batch.push_reasoning("and reasoning");
+        batch.push(ChatEvent::Done {
+            finish_reason: "stop".into(),
+        });
+        let _ = sink.events(batch);
+        sink.finish(None);
+        return;
+    }
+    let _ = sink.events(batch);
     #[cfg(feature = "interface-next")]
     {
         use provider_abi::abi::{AbiChatEvent, AbiErrorKind, AbiErrorKind_NE};

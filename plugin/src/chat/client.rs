@@ -9,10 +9,11 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, ProviderError};
+use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, EventBatch, ProviderError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio_util::sync::CancellationToken;
 
+use super::batch;
 use super::config::ChatConfig;
 use super::error::{self, header};
 use super::limits::{Limits, Phase};
@@ -40,8 +41,10 @@ impl CompletionTarget {
     }
 }
 
-/// Sends one completion (with retries) and emits its events. `emit` returns false when the
-/// consumer is gone -> stop at once (drop the response so the connection closes).
+/// Sends one completion (with retries) and emits its events in batches: `emit` receives
+/// every event decoded from one read of the answer at once (one crossing to the host per
+/// read, not per token) and drains the batch. It returns false when the consumer is gone
+/// -> stop at once (drop the response so the connection closes).
 /// Returns Ok(()) after a Done event was emitted, or the one error that ended it
 /// (Cancelled when `cancel` fires, noticed within milliseconds even while waiting for the
 /// server).
@@ -50,7 +53,7 @@ pub(crate) async fn run_completion(
     config: &ChatConfig,
     target: &CompletionTarget,
     request: ChatRequest,
-    emit: &mut (dyn FnMut(ChatEvent) -> bool + Send),
+    emit: &mut (dyn FnMut(&mut EventBatch) -> bool + Send),
     cancel: &CancellationToken,
 ) -> Result<(), ProviderError> {
     let body = Bytes::from(build_body(&target.router_model, &request)?);
@@ -103,7 +106,7 @@ pub(crate) async fn run_completion(
 
 /// The host's side of the stream.
 struct Sink<'a> {
-    emit: &'a mut (dyn FnMut(ChatEvent) -> bool + Send),
+    emit: &'a mut (dyn FnMut(&mut EventBatch) -> bool + Send),
     /// Whether anything but notices reached the host: from then on, no retry.
     started: bool,
     /// The current attempt's `ServedBy`, held until its first real event.
@@ -111,20 +114,29 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn output(&mut self, event: ChatEvent) -> Result<(), ProviderError> {
+    /// Events of the answer (output, usage, the end), all in one crossing; leaves
+    /// `events` empty.
+    fn output(&mut self, events: &mut EventBatch) -> Result<(), ProviderError> {
+        if events.is_empty() {
+            return Ok(());
+        }
         self.started = true;
         if let Some(served_by) = self.served_by.take() {
-            self.send(served_by)?;
+            events.push_front(served_by);
         }
-        self.send(event)
+        self.send(events)
     }
 
     fn notice(&mut self, event: ChatEvent) -> Result<(), ProviderError> {
-        self.send(event)
+        let mut batch = EventBatch::new();
+        batch.push(event);
+        self.send(&mut batch)
     }
 
-    fn send(&mut self, event: ChatEvent) -> Result<(), ProviderError> {
-        if (self.emit)(event) {
+    fn send(&mut self, events: &mut EventBatch) -> Result<(), ProviderError> {
+        let listening = (self.emit)(events);
+        events.clear();
+        if listening {
             Ok(())
         } else {
             Err(ProviderError::new(
@@ -228,27 +240,40 @@ async fn stream_answer(
     sink: &mut Sink<'_>,
 ) -> Result<(), Failure> {
     let mut stream = EventStream::new(config.max_event_bytes, price);
-    let mut events = Vec::new();
+    let mut events = EventBatch::new();
     let mut phase = first_byte;
     loop {
-        let chunk = limits
-            .run(phase, response.chunk())
-            .await?
-            .map_err(read_failure)?;
+        let piece = limits.run(phase, response.chunk()).await?;
         phase = Phase::Idle;
-        let progress = match chunk {
-            Some(bytes) => stream.push(&bytes, &mut events),
-            None => stream.finish(&mut events).map(|()| true),
-        };
-        // Events decoded before an error are the host's: deliver them first.
-        for event in events.drain(..) {
-            sink.output(event)?;
+        let mut progress = decode(&mut stream, piece, &mut events);
+        // The pieces that are already there join this batch (see `batch`); the answer's
+        // first output goes out at once.
+        while sink.started && matches!(progress, Ok(false)) && events.len() < batch::MAX_EVENTS {
+            let Some(piece) = batch::ready_piece(response).await else {
+                break;
+            };
+            progress = decode(&mut stream, piece, &mut events);
         }
-        let finished = progress.map_err(answer_failure)?;
-        if finished {
+        // Events decoded before an error are the host's: deliver them first.
+        sink.output(&mut events)?;
+        if progress? {
             return Ok(());
         }
     }
+}
+
+/// One piece of a streamed body (`None`: its end) into `events`; `Ok(true)` once the
+/// answer is complete.
+fn decode(
+    stream: &mut EventStream,
+    piece: reqwest::Result<Option<Bytes>>,
+    events: &mut EventBatch,
+) -> Result<bool, Failure> {
+    match piece.map_err(read_failure)? {
+        Some(bytes) => stream.push(&bytes, events),
+        None => stream.finish(events).map(|()| true),
+    }
+    .map_err(answer_failure)
 }
 
 async fn json_answer(
@@ -266,11 +291,9 @@ async fn json_answer(
             format!("the answer exceeds {} bytes", config.max_body_bytes),
         )));
     }
-    let mut events = Vec::new();
+    let mut events = EventBatch::new();
     let result = completion_events(&body, price, &mut events);
-    for event in events {
-        sink.output(event)?;
-    }
+    sink.output(&mut events)?;
     result.map_err(answer_failure)
 }
 

@@ -10,9 +10,9 @@ use std::time::SystemTime;
 use provider_abi::{ErrorKind, ProviderError};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::retry::parse_retry_after;
-use super::wire::Chunk;
 
 /// Longest message taken from a plain-text body (its first line); HTML error pages and
 /// stack traces are not messages.
@@ -51,9 +51,11 @@ pub(crate) fn from_response(status: u16, headers: &HeaderMap, body: &[u8]) -> Pr
     error
 }
 
-/// The error for an in-stream `error` chunk.
-pub(crate) fn stream_error(chunk: &Chunk) -> ProviderError {
-    let error = chunk.error.as_ref().unwrap_or(&Value::Null);
+/// The error for an in-stream `error` chunk: its `error` value (as JSON text) and
+/// `error_type`.
+pub(crate) fn stream_error(error: &RawValue, error_type: Option<&str>) -> ProviderError {
+    let error: Value = serde_json::from_str(error.get()).unwrap_or(Value::Null);
+    let error = &error;
     let (message, kind) = match error {
         Value::Object(fields) => {
             let message = fields
@@ -76,11 +78,7 @@ pub(crate) fn stream_error(chunk: &Chunk) -> ProviderError {
             (message.unwrap_or_else(|| error.to_string()), kind)
         }
         other => {
-            let label = chunk
-                .error_type
-                .as_ref()
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let label = error_type.unwrap_or_default();
             (
                 json_message_of(other).unwrap_or_else(|| other.to_string()),
                 kind_for_label(label),

@@ -9,11 +9,11 @@
 const OPEN: &str = "<think>";
 const CLOSE: &str = "</think>";
 
-/// A piece of the split text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
-    Content(String),
-    Reasoning(String),
+/// A piece of the split text, borrowed from the text pushed or from what was held back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    Content(&'a str),
+    Reasoning(&'a str),
 }
 
 #[derive(Debug)]
@@ -42,15 +42,16 @@ impl Default for ThinkSplitter {
 }
 
 impl ThinkSplitter {
-    /// Feeds answer text; appends what can be decided already to `out`.
-    pub(crate) fn push(&mut self, text: &str, out: &mut Vec<Piece>) {
+    /// Feeds answer text; hands what can be decided already to `emit`. Plain answer text
+    /// (the common case, once the start is decided) passes through without a copy.
+    pub(crate) fn push(&mut self, text: &str, emit: &mut impl FnMut(Piece<'_>)) {
         match &mut self.state {
-            State::Answer => push_piece(out, Piece::Content(text.to_string())),
+            State::Answer => emit_piece(emit, Piece::Content(text)),
             State::AfterThink => {
                 let rest = text.trim_start();
                 if !rest.is_empty() {
                     self.state = State::Answer;
-                    push_piece(out, Piece::Content(rest.to_string()));
+                    emit_piece(emit, Piece::Content(rest));
                 }
             }
             State::Start(held) => {
@@ -59,11 +60,11 @@ impl ThinkSplitter {
                 if let Some(rest) = trimmed.strip_prefix(OPEN) {
                     let rest = rest.to_string();
                     self.state = State::Thinking(String::new());
-                    self.push(&rest, out);
+                    self.push(&rest, emit);
                 } else if !OPEN.starts_with(trimmed) {
                     let held = std::mem::take(held);
                     self.state = State::Answer;
-                    push_piece(out, Piece::Content(held));
+                    emit_piece(emit, Piece::Content(&held));
                 }
             }
             State::Thinking(held) => {
@@ -72,33 +73,33 @@ impl ThinkSplitter {
                     let rest = held[at + CLOSE.len()..].to_string();
                     held.truncate(at);
                     let thoughts = std::mem::take(held);
-                    push_piece(out, Piece::Reasoning(thoughts));
+                    emit_piece(emit, Piece::Reasoning(&thoughts));
                     self.state = State::AfterThink;
-                    self.push(&rest, out);
+                    self.push(&rest, emit);
                 } else {
                     let keep = partial_suffix(held, CLOSE);
                     let tail = held.split_off(held.len() - keep);
                     let thoughts = std::mem::replace(held, tail);
-                    push_piece(out, Piece::Reasoning(thoughts));
+                    emit_piece(emit, Piece::Reasoning(&thoughts));
                 }
             }
         }
     }
 
     /// End of the answer: whatever was held back is what it looked like.
-    pub(crate) fn finish(&mut self, out: &mut Vec<Piece>) {
+    pub(crate) fn finish(&mut self, emit: &mut impl FnMut(Piece<'_>)) {
         match std::mem::replace(&mut self.state, State::Answer) {
-            State::Start(held) => push_piece(out, Piece::Content(held)),
-            State::Thinking(held) => push_piece(out, Piece::Reasoning(held)),
+            State::Start(held) => emit_piece(emit, Piece::Content(&held)),
+            State::Thinking(held) => emit_piece(emit, Piece::Reasoning(&held)),
             State::AfterThink | State::Answer => {}
         }
     }
 }
 
-fn push_piece(out: &mut Vec<Piece>, piece: Piece) {
-    let (Piece::Content(text) | Piece::Reasoning(text)) = &piece;
+fn emit_piece(emit: &mut impl FnMut(Piece<'_>), piece: Piece<'_>) {
+    let (Piece::Content(text) | Piece::Reasoning(text)) = piece;
     if !text.is_empty() {
-        out.push(piece);
+        emit(piece);
     }
 }
 
@@ -118,19 +119,16 @@ mod tests {
     /// Splits `pieces` and returns (reasoning, content), each concatenated.
     fn split(pieces: &[&str]) -> (String, String) {
         let mut splitter = ThinkSplitter::default();
-        let mut out = Vec::new();
-        for piece in pieces {
-            splitter.push(piece, &mut out);
-        }
-        splitter.finish(&mut out);
         let mut reasoning = String::new();
         let mut content = String::new();
-        for piece in out {
-            match piece {
-                Piece::Reasoning(t) => reasoning.push_str(&t),
-                Piece::Content(t) => content.push_str(&t),
-            }
+        let mut emit = |piece: Piece<'_>| match piece {
+            Piece::Reasoning(t) => reasoning.push_str(t),
+            Piece::Content(t) => content.push_str(t),
+        };
+        for piece in pieces {
+            splitter.push(piece, &mut emit);
         }
+        splitter.finish(&mut emit);
         (reasoning, content)
     }
 

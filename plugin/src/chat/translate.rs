@@ -4,12 +4,13 @@
 //! usage and the finish reason until the answer ends: backends send `finish_reason` before
 //! the usage-only chunk, and the host wants `Usage` then `Done` last.
 
-use provider_abi::{ChatEvent, Cost, ErrorKind, ProviderError, ToolCallDelta, Usage};
+use provider_abi::{ChatEvent, Cost, ErrorKind, EventBatch, ProviderError, ToolCallDelta, Usage};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::stream_error;
 use super::think::{Piece, ThinkSplitter};
-use super::wire::{Choice, Chunk, Delta, WireToolCall, parse_lenient, text_of};
+use super::wire::{ChunkParts, Pick, WireToolCall};
 
 #[derive(Debug)]
 pub(crate) struct Translator {
@@ -19,6 +20,18 @@ pub(crate) struct Translator {
     usage: Option<Usage>,
     /// The serving backend's price, for `Usage::cost_usd`.
     price: Option<Cost>,
+}
+
+/// Why the chunks of one payload stopped before its end.
+enum Stop {
+    /// A document could not be read; `read` chunks before it were.
+    Unread {
+        error: serde_json::Error,
+        read: usize,
+    },
+    /// A chunk was read and ends the answer with this error (an in-stream error, a
+    /// foreign schema).
+    Failed(ProviderError),
 }
 
 impl Translator {
@@ -36,25 +49,62 @@ impl Translator {
     ///
     /// # Errors
     /// The chunk is an in-stream error, unparseable, or not an OpenAI-compatible chunk.
+    #[cfg(test)]
     pub(crate) fn on_data(
         &mut self,
         data: &str,
-        out: &mut Vec<ChatEvent>,
+        out: &mut EventBatch,
     ) -> Result<(), ProviderError> {
-        if data.trim().is_empty() {
+        self.on_text(data, false, out)
+    }
+
+    /// One `data:` payload of a stream (not `[DONE]`). `at_end`: the payload of the event
+    /// the connection closed in, without the blank line that ends an event; a chunk cut
+    /// short there is a truncated stream (which [`Translator::finish`] reports), not a
+    /// malformed chunk.
+    ///
+    /// # Errors
+    /// The chunk is an in-stream error, unparseable, or not an OpenAI-compatible chunk.
+    pub(crate) fn on_text(
+        &mut self,
+        text: &str,
+        at_end: bool,
+        out: &mut EventBatch,
+    ) -> Result<(), ProviderError> {
+        if text.trim_ascii().is_empty() {
             return Ok(());
         }
-        let chunk: Chunk = parse_lenient(data).map_err(|e| {
-            ProviderError::new(
-                ErrorKind::Internal,
-                format!("unreadable stream chunk ({e}): {}", excerpt(data)),
-            )
-        })?;
-        self.on_chunk(
-            &chunk,
-            |choice| choice.delta.as_ref().or(choice.message.as_ref()),
-            out,
-        )
+        let mut parts = ChunkParts::default();
+        if parts.scan(text, Pick::Delta) {
+            return self.on_chunk(&mut parts, out);
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        match self.chunks(&mut de, out) {
+            Ok(()) => Ok(()),
+            Err(Stop::Failed(error)) => Err(error),
+            Err(Stop::Unread { error, read }) => unread(&error, read, at_end, text),
+        }
+    }
+
+    /// Translates every chunk of one payload.
+    ///
+    /// Old TGI versions write some events' `data:` lines without the blank line between
+    /// them, so one event's data can hold several chunks, one per line: each counts.
+    fn chunks<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        de: &mut serde_json::Deserializer<R>,
+        out: &mut EventBatch,
+    ) -> Result<(), Stop> {
+        let mut read = 0;
+        loop {
+            let mut parts =
+                ChunkParts::read(de, Pick::Delta).map_err(|error| Stop::Unread { error, read })?;
+            self.on_chunk(&mut parts, out).map_err(Stop::Failed)?;
+            read += 1;
+            if de.end().is_ok() {
+                return Ok(());
+            }
+        }
     }
 
     /// A whole non-streaming completion (also what a server sends when it ignores `stream`).
@@ -64,10 +114,13 @@ impl Translator {
     pub(crate) fn on_completion(
         &mut self,
         body: &[u8],
-        out: &mut Vec<ChatEvent>,
+        out: &mut EventBatch,
     ) -> Result<(), ProviderError> {
         let text = String::from_utf8_lossy(body);
-        let chunk: Chunk = parse_lenient(&text).map_err(|e| {
+        // One document; what follows it is ignored (a backend was recorded sending a
+        // stray character after its JSON).
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let mut parts = ChunkParts::read(&mut de, Pick::Message).map_err(|e| {
             // JSON that stops in the middle is an answer cut off in transit
             // (transient, like a truncated stream), not a malformed one.
             if e.is_eof() && !text.trim().is_empty() {
@@ -85,11 +138,7 @@ impl Translator {
                 )
             }
         })?;
-        self.on_chunk(
-            &chunk,
-            |choice| choice.message.as_ref().or(choice.delta.as_ref()),
-            out,
-        )
+        self.on_chunk(&mut parts, out)
     }
 
     /// The answer ended: `saw_end` when the server said so (`[DONE]`, or a whole JSON
@@ -101,7 +150,7 @@ impl Translator {
     pub(crate) fn finish(
         &mut self,
         saw_end: bool,
-        out: &mut Vec<ChatEvent>,
+        out: &mut EventBatch,
     ) -> Result<(), ProviderError> {
         self.flush_think(out);
         if !saw_end && self.finish_reason.is_none() {
@@ -124,77 +173,77 @@ impl Translator {
 
     fn on_chunk(
         &mut self,
-        chunk: &Chunk,
-        pick: impl Fn(&Choice) -> Option<&Delta>,
-        out: &mut Vec<ChatEvent>,
+        parts: &mut ChunkParts<'_>,
+        out: &mut EventBatch,
     ) -> Result<(), ProviderError> {
-        if chunk.error.as_ref().is_some_and(|e| !e.is_null()) {
-            return Err(stream_error(chunk));
+        if let Some(error) = parts.error {
+            return Err(stream_error(error, parts.error_type.as_deref()));
         }
-        let Some(choices) = &chunk.choices else {
+        if !parts.has_choices {
             // A usage-only chunk may omit `choices`; anything else without them is another
             // schema (cohere's native one has `usage` too, but not OpenAI's counts).
-            let usage = chunk
-                .usage
-                .as_ref()
-                .and_then(|u| parse_usage(u, self.price));
+            let usage = parts.usage.and_then(|u| parse_usage(u, self.price));
             if usage.is_none() {
-                return Err(foreign_schema(chunk));
+                return Err(foreign_schema(parts.kind.as_deref()));
             }
             self.usage = usage;
             return Ok(());
-        };
-        // We never ask for `n > 1`, so the first choice is the answer. Its `index` is not
-        // checked: TGI 1.4 puts the token position there.
-        if let Some(choice) = choices.first() {
-            if let Some(delta) = pick(choice) {
-                self.on_delta(delta, out);
-            }
-            if let Some(reason) = choice.finish_reason.as_ref().and_then(Value::as_str)
-                && !reason.is_empty()
-            {
-                self.finish_reason = Some(normalise_finish_reason(reason));
-            }
         }
-        self.take_usage(chunk.usage.as_ref());
-        Ok(())
-    }
-
-    fn on_delta(&mut self, delta: &Delta, out: &mut Vec<ChatEvent>) {
-        if let Some(reasoning) = delta.reasoning().filter(|r| !r.is_empty()) {
-            out.push(ChatEvent::Reasoning(reasoning));
+        // The first choice is the answer. Its `index` is not checked: TGI 1.4 puts the
+        // token position there.
+        if let Some(reasoning) = &parts.reasoning {
+            out.push_reasoning(reasoning);
         }
-        if let Some(content) = delta.content.as_ref().and_then(text_of) {
-            let mut pieces = Vec::new();
-            self.think.push(&content, &mut pieces);
-            out.extend(pieces.into_iter().map(event_of));
+        if let Some(content) = &parts.content {
+            self.think
+                .push(content, &mut |piece| push_piece(out, piece));
         }
-        for (position, call) in delta.tool_calls.iter().flatten().enumerate() {
+        for (position, call) in parts.tool_calls.iter().enumerate() {
             // Text held back as a possible `<think>` prefix comes before the call.
             self.flush_think(out);
             if let Some(delta) = self.tools.delta(position, call) {
                 out.push(ChatEvent::ToolCall(delta));
             }
         }
-    }
-
-    fn flush_think(&mut self, out: &mut Vec<ChatEvent>) {
-        let mut pieces = Vec::new();
-        self.think.finish(&mut pieces);
-        out.extend(pieces.into_iter().map(event_of));
-    }
-
-    fn take_usage(&mut self, usage: Option<&Value>) {
-        if let Some(usage) = usage.and_then(|u| parse_usage(u, self.price)) {
+        if let Some(reason) = parts.finish_reason.as_deref()
+            && !reason.is_empty()
+        {
+            self.finish_reason = Some(normalise_finish_reason(reason));
+        }
+        if let Some(usage) = parts.usage.and_then(|u| parse_usage(u, self.price)) {
             self.usage = Some(usage);
         }
+        Ok(())
+    }
+
+    fn flush_think(&mut self, out: &mut EventBatch) {
+        self.think.finish(&mut |piece| push_piece(out, piece));
     }
 }
 
-fn event_of(piece: Piece) -> ChatEvent {
+/// What a payload that could not be read (after `read` whole chunks) means.
+fn unread(
+    error: &serde_json::Error,
+    read: usize,
+    at_end: bool,
+    text: &str,
+) -> Result<(), ProviderError> {
+    // After a whole chunk: a stray character (a backend was recorded sending one after its
+    // last chunk), or the start of a chunk the connection cut. Dropped.
+    // The event the stream ended in, cut short: `finish` reports the truncation.
+    if read > 0 || (at_end && error.is_eof()) {
+        return Ok(());
+    }
+    Err(ProviderError::new(
+        ErrorKind::Internal,
+        format!("unreadable stream chunk ({error}): {}", excerpt(text)),
+    ))
+}
+
+fn push_piece(out: &mut EventBatch, piece: Piece<'_>) {
     match piece {
-        Piece::Content(text) => ChatEvent::Content(text),
-        Piece::Reasoning(text) => ChatEvent::Reasoning(text),
+        Piece::Content(text) => out.push_content(text),
+        Piece::Reasoning(text) => out.push_reasoning(text),
     }
 }
 
@@ -215,19 +264,15 @@ struct CallSlot {
 }
 
 impl ToolCalls {
-    fn delta(&mut self, position: usize, call: &WireToolCall) -> Option<ToolCallDelta> {
+    fn delta(&mut self, position: usize, call: &WireToolCall<'_>) -> Option<ToolCallDelta> {
         let key = call.index.unwrap_or(position as u64);
         // Continuations may carry `id: ""` and `name: null`: neither starts a call.
-        let id = call.id.as_deref().filter(|id| !id.is_empty());
+        let id = call.id.0.as_deref().filter(|id| !id.is_empty());
         let function = call.function.as_ref();
         let name = function
             .and_then(|f| f.name.as_deref())
             .filter(|n| !n.is_empty());
-        let arguments = match function.and_then(|f| f.arguments.as_ref()) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        };
+        let arguments = function.map(|f| f.arguments_text()).unwrap_or_default();
         // A different id under an index already in use is a new call: some backends
         // number every call 0.
         let found = self.calls.iter().rposition(|slot| {
@@ -276,7 +321,8 @@ pub(crate) fn normalise_finish_reason(reason: &str) -> String {
 
 /// Token counts, and the cost at `price` (USD per million tokens). `None` when the object
 /// has no OpenAI-style counts (cohere's native `billed_units`, for instance).
-fn parse_usage(usage: &Value, price: Option<Cost>) -> Option<Usage> {
+fn parse_usage(usage: &RawValue, price: Option<Cost>) -> Option<Usage> {
+    let usage: Value = serde_json::from_str(usage.get()).ok()?;
     let count = |name: &str| {
         let v = usage.get(name)?;
         v.as_u64()
@@ -298,12 +344,8 @@ fn parse_usage(usage: &Value, price: Option<Cost>) -> Option<Usage> {
     })
 }
 
-fn foreign_schema(chunk: &Chunk) -> ProviderError {
-    let kind = chunk
-        .kind
-        .as_ref()
-        .and_then(Value::as_str)
-        .map(|k| format!(" (event type \"{k}\")"));
+fn foreign_schema(kind: Option<&str>) -> ProviderError {
+    let kind = kind.map(|k| format!(" (event type \"{k}\")"));
     ProviderError::new(
         ErrorKind::Internal,
         format!(

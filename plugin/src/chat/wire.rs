@@ -1,135 +1,160 @@
 //! The router's answer on the wire: streamed chunks and non-streaming completions.
 //!
 //! Deliberately loose. Every field is optional, and the fields backends disagree about
-//! (`content` as text or parts, `finish_reason`, token counts) are read from
-//! `serde_json::Value`, so one backend's oddity costs one field, not the whole chunk.
-//! Fields a backend adds (TGI's `choices[].text`, together's `token_id`, usage timings)
-//! are ignored.
+//! (`content` as text or parts, `finish_reason`, tool-call ids, token counts) read anything:
+//! a value of an unexpected type counts as absent, so one backend's oddity costs one field,
+//! not the whole chunk. Fields a backend adds (TGI's `choices[].text`, together's
+//! `token_id`, usage timings) are skipped.
+//!
+//! And cheap, because every token of every answer passes through here. A chunk is read
+//! straight into one flat [`ChunkParts`] (serde seeds write each field where it belongs, so
+//! no nested struct is built and moved up level by level); text borrows from the payload
+//! (`Cow<str>` is only owned when the JSON string had escapes); only the first choice is
+//! read; and the rarely used parts (usage, errors, tool-call arguments) stay unparsed JSON
+//! (`RawValue`) until someone needs them.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde::de::DeserializeSeed;
+use serde_json::value::RawValue;
 
-/// One chunk of a stream, or a whole non-streaming completion (same outer shape).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct Chunk {
-    /// Absent (not merely empty) in schemas that are not OpenAI-compatible.
-    pub choices: Option<Vec<Choice>>,
-    pub usage: Option<Value>,
+mod loose;
+mod scan;
+mod seed;
+
+use loose::{LooseId, LooseText};
+use seed::ChunkSeed;
+
+/// Which part of a choice holds the answer: streams send `delta`, whole answers `message`
+/// (and a server that ignored `stream` may send either, or both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pick {
+    Delta,
+    Message,
+}
+
+/// What one chunk (or whole completion) says, as far as the translator cares: the first
+/// choice's delta (or message) flattened with the chunk's own fields.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkParts<'a> {
+    /// Whether `choices` was there: schemas that are not OpenAI-compatible lack it.
+    pub has_choices: bool,
+    pub content: Option<Cow<'a, str>>,
+    /// Reasoning under whichever name this backend uses (`reasoning`, then
+    /// `reasoning_content`, then `reasoning_text` when several are present).
+    pub reasoning: Option<Cow<'a, str>>,
+    reasoning_rank: u8,
+    pub tool_calls: Vec<WireToolCall<'a>>,
+    pub finish_reason: Option<Cow<'a, str>>,
+    pub usage: Option<&'a RawValue>,
     /// An in-stream error: a string (with `error_type`) or `{message, type, code}`.
-    pub error: Option<Value>,
-    pub error_type: Option<Value>,
+    pub error: Option<&'a RawValue>,
+    pub error_type: Option<Cow<'a, str>>,
     /// What a foreign schema calls its events (cohere's `message-start`), for the message
     /// rejecting it.
-    #[serde(rename = "type")]
-    pub kind: Option<Value>,
+    pub kind: Option<Cow<'a, str>>,
+    /// Whether the text fields came from the picked part (`delta` when streaming) or, so
+    /// far, from the other one, which only counts when the picked one is absent.
+    source: Source,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct Choice {
-    /// Streaming.
-    pub delta: Option<Delta>,
-    /// Non-streaming; same fields as a delta.
-    pub message: Option<Delta>,
-    pub finish_reason: Option<Value>,
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    #[default]
+    None,
+    Other,
+    Picked,
 }
 
-/// A streamed delta or a complete message.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct Delta {
-    pub content: Option<Value>,
-    pub reasoning: Option<Value>,
-    pub reasoning_content: Option<Value>,
-    pub reasoning_text: Option<Value>,
-    pub tool_calls: Option<Vec<WireToolCall>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct WireToolCall {
-    pub index: Option<u64>,
-    pub id: Option<String>,
-    pub function: Option<WireFunction>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(crate) struct WireFunction {
-    pub name: Option<String>,
-    /// Usually a JSON string; a few backends send the object itself.
-    pub arguments: Option<Value>,
-}
-
-impl Delta {
-    /// The reasoning text under whichever name this backend uses.
-    pub(crate) fn reasoning(&self) -> Option<String> {
-        [
-            &self.reasoning,
-            &self.reasoning_content,
-            &self.reasoning_text,
-        ]
-        .into_iter()
-        .find_map(|v| v.as_ref().and_then(text_of))
+impl<'a> ChunkParts<'a> {
+    /// Reads one whole payload holding one JSON document and nothing else (the usual
+    /// case) into this fresh `ChunkParts` with the fast scanner. `false` when it does not
+    /// know the payload's shape: this `ChunkParts` is then to be thrown away, and serde
+    /// must read the payload ([`ChunkParts::read`]).
+    pub(crate) fn scan(&mut self, text: &'a str, pick: Pick) -> bool {
+        scan::scan(text, pick, self).is_some()
     }
-}
 
-/// Text from a string, or from a list of `{type:"text", text}` parts (some backends answer
-/// with parts). `null` and other shapes count as no text.
-pub(crate) fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(parts) => {
-            let text: String = parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect();
-            Some(text)
+    /// Reads one JSON document from `de` into a new `ChunkParts`.
+    pub(crate) fn read<'de: 'a, R: serde_json::de::Read<'de>>(
+        de: &mut serde_json::Deserializer<R>,
+        pick: Pick,
+    ) -> serde_json::Result<ChunkParts<'a>> {
+        let mut parts = ChunkParts::default();
+        ChunkSeed {
+            parts: &mut parts,
+            pick,
         }
-        _ => None,
+        .deserialize(de)?;
+        Ok(parts)
     }
 }
 
-/// Parses one JSON document and ignores whatever follows it: a recorded backend sent a
-/// stray character after the last chunk of a stream.
-pub(crate) fn parse_lenient<'de, T: Deserialize<'de>>(text: &'de str) -> serde_json::Result<T> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
-    match stream.next() {
-        Some(result) => result,
-        None => serde_json::from_str(text), // empty input: let serde say so
+impl<'a> ChunkParts<'a> {
+    /// A delta or message of rank `source` begins: whether to read it. One of lower rank
+    /// than what was read already is skipped; one of higher rank replaces what the other
+    /// had said.
+    fn enter(&mut self, source: Source) -> bool {
+        if source < self.source {
+            return false;
+        }
+        if source > self.source {
+            self.content = None;
+            self.reasoning = None;
+            self.reasoning_rank = 0;
+            self.tool_calls.clear();
+            self.source = source;
+        }
+        true
+    }
+
+    /// Reasoning under a name of `rank`: the first name present in the order
+    /// `reasoning` (3), `reasoning_content` (2), `reasoning_text` (1) wins, even with
+    /// empty text.
+    fn set_reasoning(&mut self, rank: u8, text: Option<Cow<'a, str>>) {
+        if text.is_some() && rank > self.reasoning_rank {
+            self.reasoning = text;
+            self.reasoning_rank = rank;
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct WireToolCall<'a> {
+    pub index: Option<u64>,
+    /// A string; TGI's native tool calls number them (`0`).
+    #[serde(borrow)]
+    pub id: LooseId<'a>,
+    #[serde(borrow)]
+    pub function: Option<WireFunction<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct WireFunction<'a> {
+    #[serde(borrow)]
+    pub name: LooseText<'a>,
+    /// Usually a JSON string; a few backends send the object itself, and TGI's native
+    /// tool calls send it as `parameters`.
+    #[serde(borrow, alias = "parameters")]
+    pub arguments: Option<&'a RawValue>,
+}
+
+impl WireFunction<'_> {
+    /// The arguments as text: a JSON string's value; another JSON value (TGI's
+    /// `parameters` object) as its JSON text, as sent; nothing for `null` or absent.
+    pub(crate) fn arguments_text(&self) -> String {
+        match self.arguments.map(RawValue::get) {
+            None | Some("null") => String::new(),
+            Some(text) if text.starts_with('"') => {
+                serde_json::from_str::<String>(text).unwrap_or_default()
+            }
+            Some(json) => json.to_string(),
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trailing_garbage_after_the_json_is_ignored() {
-        let chunk: Chunk =
-            parse_lenient(r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}""#).unwrap();
-        assert_eq!(
-            chunk.choices.unwrap()[0].finish_reason,
-            Some(Value::from("stop"))
-        );
-        assert!(parse_lenient::<Chunk>("").is_err());
-        assert!(parse_lenient::<Chunk>("{\"choices\":").is_err());
-    }
-
-    #[test]
-    fn reasoning_under_any_name_and_content_as_parts() {
-        for name in ["reasoning", "reasoning_content", "reasoning_text"] {
-            let delta: Delta = serde_json::from_str(&format!(r#"{{"{name}":"hm"}}"#)).unwrap();
-            assert_eq!(delta.reasoning().as_deref(), Some("hm"));
-        }
-        let delta: Delta =
-            serde_json::from_str(r#"{"content":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"reasoning":null}"#)
-                .unwrap();
-        assert_eq!(
-            delta.content.as_ref().and_then(text_of).as_deref(),
-            Some("ab")
-        );
-        assert_eq!(delta.reasoning(), None);
-    }
-}
+mod tests;

@@ -368,9 +368,11 @@ impl TryFrom<ChatEvent> for AbiChatEvent_NE {
 
 impl From<AbiChatEvent_NE> for ChatEvent {
     fn from(event: AbiChatEvent_NE) -> Self {
-        let description = event.to_string();
-        let Ok(event) = event.into_enum() else {
-            return ChatEvent::Unknown(description);
+        // Described (through the plugin's vtable) only when this side does not know
+        // the variant: formatting every event would cost more than converting it.
+        let event = match event.into_enum() {
+            Ok(event) => event,
+            Err(unknown) => return ChatEvent::Unknown(unknown.non_exhaustive.to_string()),
         };
         match event {
             AbiChatEvent::ServedBy {
@@ -404,7 +406,7 @@ impl From<AbiChatEvent_NE> for ChatEvent {
                 finish_reason: finish_reason.into(),
             },
             #[cfg(feature = "interface-next")]
-            AbiChatEvent::NextNotice(_) => ChatEvent::Unknown(description),
+            event @ AbiChatEvent::NextNotice(_) => ChatEvent::Unknown(event.to_string()),
         }
     }
 }

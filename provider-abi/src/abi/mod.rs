@@ -24,6 +24,7 @@
 // the trait objects; that code is abi_stable's, checked by its layout tests.
 #![allow(non_local_definitions, non_camel_case_types, unsafe_code)]
 
+mod batch;
 mod convert;
 mod event;
 mod model;
@@ -31,6 +32,7 @@ mod module;
 mod request;
 mod traits;
 
+pub use batch::{AbiBatchItem, AbiEventBatch, BatchEvents};
 pub use event::{AbiChatEvent, AbiChatEvent_NE, AbiToolCallDelta, AbiUsage};
 pub use model::{AbiBackend, AbiCost, AbiModelInfo, AbiRefreshReport, AbiResolvedModel};
 pub use module::{

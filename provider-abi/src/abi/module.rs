@@ -18,18 +18,33 @@ use super::{AbiError, LogSinkBox, ProviderBox};
 /// plugin built against an older minor or another major; a test compares the
 /// ABI's layout with the layout recorded for this version, so a change that
 /// forgets to bump it fails.
-#[cfg(not(any(feature = "interface-next", feature = "interface-old")))]
+///
+/// - 2.1.0 appended `EventSink::events` (a batch of events in one call).
+#[cfg(not(any(
+    feature = "interface-next",
+    feature = "interface-old",
+    feature = "interface-prev"
+)))]
+pub const INTERFACE_VERSION: &str = "2.1.0";
+
+/// Test-only (feature `interface-prev`): the interface as 2.0.0 was, without
+/// `EventSink::events`, to prove a host of 2.0 still receives every event of
+/// a plugin that sends batches.
+#[cfg(all(feature = "interface-prev", not(feature = "interface-next")))]
 pub const INTERFACE_VERSION: &str = "2.0.0";
 
-/// Test-only (feature `interface-next`): the interface as a future 2.1.0
+/// Test-only (feature `interface-next`): the interface as a future 2.2.0
 /// with appended members, to prove an older host loads a newer plugin.
 #[cfg(feature = "interface-next")]
-pub const INTERFACE_VERSION: &str = "2.1.0";
+pub const INTERFACE_VERSION: &str = "2.2.0";
 
 /// Test-only (feature `interface-old`): the interface reported as 1.1.0, the
 /// version of every plugin built before the contract moved into this crate,
 /// to prove a host refuses another major by name.
-#[cfg(all(feature = "interface-old", not(feature = "interface-next")))]
+#[cfg(all(
+    feature = "interface-old",
+    not(any(feature = "interface-next", feature = "interface-prev"))
+))]
 pub const INTERFACE_VERSION: &str = "1.1.0";
 
 /// Who the plugin is.

@@ -6,25 +6,62 @@ use abi_stable::{
     std_types::{RBox, ROption, RResult, RStr, RVec},
 };
 
+#[cfg(not(feature = "interface-prev"))]
+use super::AbiEventBatch;
 use super::{
     AbiChatEvent_NE, AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
 };
 
-/// Receives a completion's events. Implemented by the host, called from the
-/// plugin's runtime threads.
-///
-/// Both methods must return quickly and must not call back into the plugin.
-#[sabi_trait]
-pub trait EventSink: Send + Sync {
-    /// One event. Returns `false` when nobody listens any more, which makes the
-    /// plugin stop the completion and close its connection.
-    fn event(&self, event: AbiChatEvent_NE) -> bool;
+/// The host's event sink, with the methods appended after its prefix given
+/// as tokens: the test-only `interface-prev` build leaves them out, to be a
+/// host of interface 2.0 (`#[cfg]` on one method of a `#[sabi_trait]` does not
+/// compile).
+macro_rules! event_sink {
+    ($($appended:tt)*) => {
+        /// Receives a completion's events. Implemented by the host, called from the
+        /// plugin's runtime threads.
+        ///
+        /// Every method must return quickly and must not call back into the plugin.
+        #[sabi_trait]
+        pub trait EventSink: Send + Sync {
+            /// One event. Returns `false` when nobody listens any more, which makes the
+            /// plugin stop the completion and close its connection.
+            fn event(&self, event: AbiChatEvent_NE) -> bool;
 
-    /// The end of the stream: `RNone` after a `Done` event, or the error that
-    /// ended it. Called exactly once.
-    #[sabi(last_prefix_field)]
-    fn finish(&self, error: ROption<AbiError>);
+            /// The end of the stream: `RNone` after a `Done` event, or the error that
+            /// ended it. Called exactly once.
+            #[sabi(last_prefix_field)]
+            fn finish(&self, error: ROption<AbiError>);
+
+            $($appended)*
+        }
+    };
 }
+
+#[cfg(not(feature = "interface-prev"))]
+event_sink! {
+    /// Several events, in order: everything one read of the answer produced,
+    /// in one call (one crossing and one wake-up of the reader per read
+    /// instead of one per token), with their text in one buffer instead of
+    /// one string each. Returns `false` as [`EventSink::event`] does. Never
+    /// called with an empty batch.
+    ///
+    /// Added in interface 2.1.0, after the last prefix method and with a
+    /// default body: a host of 2.0 has no such method in its vtable, so a
+    /// plugin calling it runs this body, which hands the events to `event`
+    /// one by one.
+    fn events(&self, batch: AbiEventBatch) -> bool {
+        for event in batch.into_abi_events() {
+            if !self.event(event) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(feature = "interface-prev")]
+event_sink! {}
 
 /// An owned [`EventSink`] trait object.
 pub type EventSinkBox = EventSink_TO<'static, RBox<()>>;

@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use mockito::Matcher;
-use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, Message, ProviderError};
+use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, EventBatch, Message, ProviderError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -65,8 +65,8 @@ async fn run_with(
     cancel: &CancellationToken,
 ) -> (Vec<ChatEvent>, Result<(), ProviderError>) {
     let mut events = Vec::new();
-    let mut emit = |e: ChatEvent| {
-        events.push(e);
+    let mut emit = |batch: &mut EventBatch| {
+        events.extend(batch.take().into_events());
         true
     };
     let http = reqwest::Client::new();
@@ -338,7 +338,7 @@ async fn a_gone_consumer_stops_the_call() {
     let mut server = mockito::Server::new_async().await;
     let _mock = sse(&mut server, 200, SSE_OK).create_async().await;
     let mut seen = 0;
-    let mut emit = |_: ChatEvent| {
+    let mut emit = |_: &mut EventBatch| {
         seen += 1;
         false
     };
@@ -395,7 +395,7 @@ fn the_completion_future_can_be_spawned() {
     let config = ChatConfig::default();
     let target = target();
     let cancel = CancellationToken::new();
-    let mut emit = |_: ChatEvent| true;
+    let mut emit = |_: &mut EventBatch| true;
     let future = run_completion(&http, &config, &target, request(), &mut emit, &cancel);
     assert_send(&future);
 }

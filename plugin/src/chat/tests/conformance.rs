@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use provider_abi::{ChatEvent, ChatRequest, ErrorKind, Message, ProviderError};
+use provider_abi::{ChatEvent, ChatRequest, ErrorKind, EventBatch, Message, ProviderError};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -123,7 +123,12 @@ fn load() -> Vec<Exchange> {
 
 /// Decoder + translator, fed in small pieces; errors through the classifier.
 fn replay(exchange: &Exchange) -> (Vec<ChatEvent>, Result<(), ProviderError>) {
-    let mut events = Vec::new();
+    let (events, result) = replay_batch(exchange);
+    (events.into_events(), result)
+}
+
+fn replay_batch(exchange: &Exchange) -> (EventBatch, Result<(), ProviderError>) {
+    let mut events = EventBatch::new();
     if !(200..300).contains(&exchange.status) {
         return (
             events,
@@ -272,7 +277,7 @@ fn report(label: &str, total: usize, failures: &[String]) {
 #[test]
 fn recorded_exchanges_through_decoder_and_translator() {
     let exchanges = load();
-    assert_eq!(exchanges.len(), 157, "every recording is replayed");
+    assert_eq!(exchanges.len(), 158, "every recording is replayed");
     let failures: Vec<String> = exchanges
         .iter()
         .filter_map(|x| {
@@ -325,8 +330,8 @@ async fn recorded_exchanges_through_the_client() {
         let mut request = ChatRequest::new("huggingface/org/model", vec![Message::user("hi")]);
         request.stream = exchange.stream_requested;
         let mut events = Vec::new();
-        let mut emit = |e: ChatEvent| {
-            events.push(e);
+        let mut emit = |batch: &mut EventBatch| {
+            events.extend(batch.take().into_events());
             true
         };
         let result = run_completion(

@@ -1,4 +1,4 @@
-use provider_abi::{ChatEvent, Cost, ErrorKind, ToolCallDelta, Usage};
+use provider_abi::{ChatEvent, Cost, ErrorKind, EventBatch, ToolCallDelta, Usage};
 use serde_json::json;
 
 use super::*;
@@ -9,14 +9,14 @@ fn feed(
     price: Option<Cost>,
 ) -> (Vec<ChatEvent>, Result<(), ProviderError>) {
     let mut translator = Translator::new(price);
-    let mut out = Vec::new();
+    let mut out = EventBatch::new();
     for chunk in chunks {
         if let Err(e) = translator.on_data(&chunk.to_string(), &mut out) {
-            return (out, Err(e));
+            return (out.into_events(), Err(e));
         }
     }
     let result = translator.finish(true, &mut out);
-    (out, result)
+    (out.into_events(), result)
 }
 
 fn delta(delta: serde_json::Value) -> serde_json::Value {
@@ -268,7 +268,7 @@ fn foreign_and_unreadable_chunks_are_clear_errors() {
     );
     let mut translator = Translator::new(None);
     let error = translator
-        .on_data("{\"choices\": [", &mut Vec::new())
+        .on_data("{\"choices\": [", &mut EventBatch::new())
         .unwrap_err();
     assert!(error.message.starts_with("unreadable stream chunk"));
 }
@@ -283,12 +283,12 @@ fn non_streaming_answer_becomes_the_same_events() {
         "usage": {"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
     });
     let mut translator = Translator::new(None);
-    let mut out = Vec::new();
+    let mut out = EventBatch::new();
     translator
         .on_completion(body.to_string().as_bytes(), &mut out)
         .unwrap();
     translator.finish(true, &mut out).unwrap();
-    let t = Transcript::of(&out);
+    let t = Transcript::of(&out.into_events());
     assert_eq!(t.reasoning, "plan");
     assert_eq!(
         t.tool_calls,
@@ -296,4 +296,54 @@ fn non_streaming_answer_becomes_the_same_events() {
     );
     assert_eq!(t.usage.map(|u| u.total_tokens), Some(7));
     assert_eq!(t.finish_reason.as_deref(), Some("tool_calls"));
+}
+
+/// TGI's native tool calls (text-generation-inference 1.4.x): the id is a number, the
+/// function carries `parameters` as an object, and streamed deltas hold one call as an
+/// object rather than a list.
+#[test]
+fn tgi_native_tool_calls_are_read() {
+    let body = json!({
+        "id": "", "object": "text_completion", "system_fingerprint": "1.4.5-native",
+        "choices": [{"index": 0, "finish_reason": "eos_token", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": 0, "type": "function", "function": {"description": null, "name": "get_weather",
+                "parameters": {"location": "Paris"}}}]}}]
+    });
+    let mut translator = Translator::new(None);
+    let mut out = EventBatch::new();
+    translator
+        .on_completion(body.to_string().as_bytes(), &mut out)
+        .unwrap();
+    translator.finish(true, &mut out).unwrap();
+    let t = Transcript::of(&out.into_events());
+    assert_eq!(
+        t.tool_calls,
+        [(
+            "0".to_string(),
+            "get_weather".to_string(),
+            r#"{"location":"Paris"}"#.to_string()
+        )]
+    );
+    assert_eq!(t.finish_reason.as_deref(), Some("stop"));
+
+    let chunks = [
+        delta(
+            json!({"role": "assistant", "content": null, "tool_calls": {"index": 0, "id": 3, "type": "function",
+                "function": {"description": null, "name": "get_weather", "arguments": "{\"location\":"}}}),
+        ),
+        delta(
+            json!({"tool_calls": {"index": 0, "id": "", "function": {"name": null, "arguments": "\"Paris\"}"}}}),
+        ),
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "eos_token"}]}),
+    ];
+    let (events, result) = feed(&chunks, None);
+    result.unwrap();
+    assert_eq!(
+        Transcript::of(&events).tool_calls,
+        [(
+            "3".to_string(),
+            "get_weather".to_string(),
+            r#"{"location":"Paris"}"#.to_string()
+        )]
+    );
 }
