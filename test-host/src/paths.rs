@@ -46,8 +46,8 @@ fn plugin_file_name() -> String {
     )
 }
 
-/// `--plugin`, else the plugin next to this executable, else the workspace's
-/// target directory (debug, then release).
+/// `--plugin`, else the newest of the plugin next to this executable (or in
+/// its `deps/`) and those in the workspace's `target/{debug,release}`.
 pub fn plugin_path(flag: Option<&Path>) -> CliResult<PathBuf> {
     if let Some(p) = flag {
         return Ok(p.to_path_buf());
@@ -58,6 +58,7 @@ pub fn plugin_path(flag: Option<&Path>) -> CliResult<PathBuf> {
         && let Some(dir) = exe.parent()
     {
         candidates.push(dir.join(&name));
+        candidates.push(dir.join("deps").join(&name));
         // `cargo test` puts binaries one level down, in target/<profile>/deps.
         if let Some(parent) = dir.parent() {
             candidates.push(parent.join(&name));
@@ -67,9 +68,18 @@ pub fn plugin_path(flag: Option<&Path>) -> CliResult<PathBuf> {
     for profile in ["debug", "release"] {
         candidates.push(workspace.join("target").join(profile).join(&name));
     }
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        CliError::usage(format!(
-            "no plugin found (looked for {name} next to test-host and in the workspace target dir): build it with `cargo build -p huggingface-provider` or pass --plugin PATH"
-        ))
-    })
+    // The newest build wins: `cargo build` writes the plugin next to
+    // test-host, `cargo test` only into deps/ (it is a dev-dependency there),
+    // and a stale copy of an older interface would be refused.
+    let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    candidates
+        .iter()
+        .filter(|p| p.is_file())
+        .max_by_key(|p| modified(p))
+        .cloned()
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "no plugin found (looked for {name} next to test-host and in the workspace target dir): build it with `cargo build -p huggingface-provider` or pass --plugin PATH"
+            ))
+        })
 }
