@@ -30,10 +30,7 @@ fn next_minor() -> String {
 }
 
 fn compat_host(features: &[&str]) -> PathBuf {
-    let exe = format!("compat-host{}", std::env::consts::EXE_SUFFIX);
-    let variant = features.first().copied().unwrap_or("same");
-    testkit::cdylib::build_variant("compat-host", &exe, features, variant)
-        .unwrap_or_else(|e| panic!("{e}"))
+    common::compat_pair(features.first().copied().unwrap_or("same")).1
 }
 
 fn run_host(host: &Path, plugin: &Path) -> (i32, String) {
@@ -283,15 +280,26 @@ fn a_host_sdk_release_that_does_not_touch_the_contract_loads_the_older_plugin() 
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let copy = tempfile::tempdir().unwrap();
     let root = copy.path();
-    for dir in ["provider-abi", "host-sdk", "compat/host"] {
+    // The compat plugin and plugin-sdk come along only so the build below
+    // selects the packages the variant builds select: the same resolution of
+    // the registry dependencies, which are then already built.
+    let members = [
+        "provider-abi",
+        "plugin-sdk",
+        "host-sdk",
+        "compat/host",
+        "compat/plugin",
+    ];
+    for dir in members {
         copy_crate(&workspace.join(dir), &root.join(dir));
     }
     let manifest = std::fs::read_to_string(workspace.join("Cargo.toml")).unwrap();
     let start = manifest.find("members = [").unwrap();
     let end = start + manifest[start..].find(']').unwrap() + 1;
     let manifest = format!(
-        "{}members = [\"provider-abi\", \"host-sdk\", \"compat/host\"]{}",
+        "{}members = {:?}{}",
         &manifest[..start],
+        members,
         &manifest[end..]
     );
     std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
@@ -309,7 +317,13 @@ fn a_host_sdk_release_that_does_not_touch_the_contract_loads_the_older_plugin() 
         .to_string();
     let (major, _) = abi_version.split_once('.').unwrap();
     set_version(&abi_manifest, &abi_version, &format!("{major}.99.0"));
-    drop_dev_dependencies(&abi_manifest);
+    for manifest in [
+        abi_manifest,
+        root.join("plugin-sdk/Cargo.toml"),
+        root.join("compat/plugin/Cargo.toml"),
+    ] {
+        drop_dev_dependencies(&manifest);
+    }
     // The toolkit-only change: a new public function in host-sdk.
     let lib = root.join("host-sdk/src/lib.rs");
     let mut text = std::fs::read_to_string(&lib).unwrap();
@@ -327,7 +341,15 @@ fn a_host_sdk_release_that_does_not_touch_the_contract_loads_the_older_plugin() 
     testkit::cdylib::with_build_lock(|| {
         let mut cmd = Command::new(env!("CARGO"));
         cmd.current_dir(root)
-            .args(["build", "--offline", "-p", "compat-host", "--target-dir"])
+            .args([
+                "build",
+                "--offline",
+                "-p",
+                "compat-plugin",
+                "-p",
+                "compat-host",
+            ])
+            .arg("--target-dir")
             .arg(profile.parent().unwrap());
         if profile.file_name().and_then(|n| n.to_str()) == Some("release") {
             cmd.arg("--release");

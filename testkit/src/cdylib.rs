@@ -84,24 +84,43 @@ pub fn with_build_lock<T>(build: impl FnOnce() -> T) -> Result<T, String> {
     Ok(build())
 }
 
-/// Builds `package` with `features` in this run's profile and copies its
-/// artifact (a file of `target/<profile>`, e.g. [`library_file_name`] or a
-/// binary's name) to `target/<profile>/variants/<variant>/`; returns the
-/// copy's path.
+/// The artifacts of one variant build, by variant, for this process: each
+/// test asks again, cargo need not be asked twice.
+static BUILT: Mutex<Vec<(String, Vec<PathBuf>)>> = Mutex::new(Vec::new());
+
+/// Builds `packages` in one cargo invocation with `features` (each
+/// `package/feature`) in this run's profile, and copies their `artifacts`
+/// (files of `target/<profile>`, e.g. [`library_file_name`] or a binary's
+/// name) to `target/<profile>/variants/<variant>/`; returns the copies'
+/// paths, in order.
+///
+/// Building every variant with the same package set gives every variant the
+/// same resolution of the registry dependencies, so they are compiled once.
 ///
 /// # Errors
 /// Why cargo could not build it, in one line.
 pub fn build_variant(
-    package: &str,
-    artifact: &str,
-    features: &[&str],
+    packages: &[&str],
+    features: &[String],
+    artifacts: &[&str],
     variant: &str,
-) -> Result<PathBuf, String> {
+) -> Result<Vec<PathBuf>, String> {
+    if let Some((_, paths)) = BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(v, _)| v == variant)
+    {
+        return Ok(paths.clone());
+    }
     let profile = profile_dir()?;
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    with_build_lock(|| {
+    let paths = with_build_lock(|| {
         let mut cmd = Command::new(env!("CARGO"));
-        cmd.current_dir(&workspace).args(["build", "-p", package]);
+        cmd.current_dir(&workspace).arg("build");
+        for package in packages {
+            cmd.args(["-p", package]);
+        }
         if !features.is_empty() {
             cmd.args(["--features", &features.join(",")]);
         }
@@ -110,18 +129,29 @@ pub fn build_variant(
         }
         let status = cmd
             .status()
-            .map_err(|e| format!("cannot run cargo to build {package}: {e}"))?;
+            .map_err(|e| format!("cannot run cargo to build {}: {e}", packages.join(", ")))?;
         if !status.success() {
             return Err(format!(
-                "building {package} [{}] failed: {status}",
+                "building {} [{}] failed: {status}",
+                packages.join(", "),
                 features.join(",")
             ));
         }
         let out = profile.join("variants").join(variant);
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        let built = profile.join(artifact);
-        let copy = out.join(artifact);
-        std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
-        Ok(copy)
-    })?
+        artifacts
+            .iter()
+            .map(|artifact| {
+                let built = profile.join(artifact);
+                let copy = out.join(artifact);
+                std::fs::copy(&built, &copy).map_err(|e| format!("{}: {e}", built.display()))?;
+                Ok(copy)
+            })
+            .collect::<Result<Vec<_>, String>>()
+    })??;
+    BUILT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((variant.to_string(), paths.clone()));
+    Ok(paths)
 }

@@ -7,17 +7,29 @@ use std::path::PathBuf;
 
 use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin, Provider, ProviderError};
 
-/// `compat-plugin` built with `features` (one of provider-abi's test-only
-/// interface variants, or none), copied to a path of its own.
-pub fn compat_plugin(features: &[&str]) -> PathBuf {
-    let variant = features.first().copied().unwrap_or("same");
-    testkit::cdylib::build_variant(
-        "compat-plugin",
-        &testkit::cdylib::library_file_name("compat_plugin"),
-        features,
+/// `compat-plugin` and `compat-host` built as `variant` (one of the test-only
+/// interface variants, or `same` for this workspace's interface): their
+/// copies' paths, plugin first.
+pub fn compat_pair(variant: &str) -> (PathBuf, PathBuf) {
+    let features: Vec<String> = match variant {
+        "same" => Vec::new(),
+        v => vec![format!("compat-plugin/{v}"), format!("compat-host/{v}")],
+    };
+    let plugin = testkit::cdylib::library_file_name("compat_plugin");
+    let host = format!("compat-host{}", std::env::consts::EXE_SUFFIX);
+    let paths = testkit::cdylib::build_variant(
+        &["compat-plugin", "compat-host"],
+        &features,
+        &[&plugin, &host],
         variant,
     )
-    .unwrap_or_else(|e| panic!("{e}"))
+    .unwrap_or_else(|e| panic!("{e}"));
+    (paths[0].clone(), paths[1].clone())
+}
+
+/// `compat-plugin` built as `features` (none, or one test-only variant).
+pub fn compat_plugin(features: &[&str]) -> PathBuf {
+    compat_pair(features.first().copied().unwrap_or("same")).0
 }
 
 /// A provider from `plugin` with `settings`.
