@@ -280,13 +280,14 @@ fn a_host_sdk_release_that_does_not_touch_the_contract_loads_the_older_plugin() 
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let copy = tempfile::tempdir().unwrap();
     let root = copy.path();
-    // The compat plugin and plugin-sdk come along only so the build below
-    // selects the packages the variant builds select: the same resolution of
-    // the registry dependencies, which are then already built.
+    // The compat plugin, plugin-sdk and compat-deps come along only so the
+    // build below selects the packages the variant builds select: the same
+    // resolution of the registry dependencies, which are then already built.
     let members = [
         "provider-abi",
         "plugin-sdk",
         "host-sdk",
+        "compat/deps",
         "compat/host",
         "compat/plugin",
     ];
