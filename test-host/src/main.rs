@@ -13,18 +13,33 @@ use tracing_subscriber::EnvFilter;
 /// a refresh warning), and the plugin's and host-sdk's warnings about the same
 /// events would repeat it or break through prompts and spinners. `-v`,
 /// `-vv` or `RUST_LOG` bring everything back.
-fn init_logging(verbose: u8, color: ColorChoice) {
-    let default = match verbose {
-        0 => "error,test_host=warn",
-        1 => "debug",
+///
+/// `serve --json-logs` is for a log collector, not a person: one JSON object
+/// per line, and by default every warning plus serve's own line per request,
+/// since nobody watches a terminal there to see an answer fail.
+fn init_logging(verbose: u8, color: ColorChoice, json: bool) {
+    let default = match (verbose, json) {
+        (0, false) => "error,test_host=warn",
+        (0, true) => "warn,test_host=info",
+        (1, _) => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder
+            .with_ansi(color.enabled(std::io::IsTerminal::is_terminal(&std::io::stderr())))
+            .try_init()
+    };
 }
 
 async fn run(cli: Cli) -> CliResult {
@@ -64,7 +79,8 @@ fn not_applicable(command: &str, option: Option<&str>) -> CliResult {
 
 fn main() {
     let cli = Cli::parse();
-    init_logging(cli.global.verbose, cli.global.color);
+    let json_logs = matches!(&cli.command, Command::Serve(args) if args.json_logs);
+    init_logging(cli.global.verbose, cli.global.color, json_logs);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -76,8 +92,10 @@ fn main() {
         }
     };
     if let Err(e) = runtime.block_on(run(cli)) {
-        if !e.message.is_empty() {
-            eprintln!("error: {e}");
+        match (e.message.is_empty(), json_logs) {
+            (true, _) => {}
+            (false, true) => tracing::error!("{e}"),
+            (false, false) => eprintln!("error: {e}"),
         }
         std::process::exit(e.code);
     }

@@ -1,7 +1,8 @@
 //! `test-host serve` as a client sees it: the real binary and plugin in front of
 //! the mock router, spoken to over HTTP. The local key, the OpenAI shapes of
 //! models, streamed and whole answers and errors, a client that leaves
-//! mid-answer, bad bodies, and 200 concurrent streams across a hot swap.
+//! mid-answer, bad bodies, 200 concurrent streams across a hot swap, and the
+//! JSON log a collector reads.
 //! (The official Python and Node clients and the OpenClaw gateway are tested
 //! against the same server by `clients/run`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
@@ -30,6 +31,11 @@ struct Served {
 
 impl Served {
     async fn start() -> Served {
+        Served::start_with(&[], &[]).await
+    }
+
+    /// With more `serve` options and environment variables.
+    async fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Served {
         let router = MockRouter::start(MockOptions::default()).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         // A copy of its own, so the hot-swap test can change the file.
@@ -47,7 +53,9 @@ impl Served {
         std::fs::write(dir.path().join("openclaw.json"), config.to_string()).unwrap();
         let mut child = common::test_host_with_plugin(dir.path(), &router.base_url(), &plugin)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("OPENCLAW_HF_SERVE_KEY", KEY)
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
@@ -465,4 +473,118 @@ async fn two_hundred_concurrent_streams_all_complete_across_a_hot_swap() {
         200
     );
     assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// Waits until the server's log holds `lines` request lines, and returns every
+/// line of it as JSON (it fails on a line that is not).
+async fn json_log_with(served: &Served, lines: usize, also: &str) -> Vec<Value> {
+    let log = served.dir.path().join("serve.log");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // Whole lines only: the server may be writing the next one.
+        let whole = &text[..text.rfind('\n').map_or(0, |end| end + 1)];
+        let parsed: Vec<Value> = whole
+            .lines()
+            .map(|line| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"))
+            })
+            .collect();
+        let requests = parsed.iter().filter(|l| l["message"] == "request").count();
+        if (requests >= lines && whole.contains(also)) || Instant::now() > deadline {
+            return parsed;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_a_line_with_a_line_per_request_as_it_ended() {
+    const TOKEN: &str = "hf_jsonLogsMustNeverShowThis";
+    let served = Served::start_with(&["--json-logs"], &[("HF_TOKEN", TOKEN)]).await;
+    let complete = sse(post(&served, chat("Qwen/Qwen3-8B", true)).await).await;
+    assert_eq!(complete.last().map(String::as_str), Some("[DONE]"));
+    assert_eq!(
+        post(&served, chat("Qwen/Qwen3-8B", false)).await.status(),
+        200
+    );
+    let refused = client()
+        .get(served.url("/models"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let limited = post(&served, chat("mock/rate-limit", true)).await;
+    assert_eq!(limited.status(), 429);
+    sse(post(&served, chat("mock/stream-error", true)).await).await;
+    let mut left = post(&served, chat("mock/slow:200", true)).await;
+    left.chunk().await.unwrap();
+    drop(left);
+    touch_plugin(&served.plugin);
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let log = json_log_with(&served, 6, "swapped to #2").await;
+    let requests: Vec<&Value> = log.iter().filter(|l| l["message"] == "request").collect();
+    let summary: Vec<(String, String, u64, String, String)> = requests
+        .iter()
+        .map(|l| {
+            let text = |k: &str| l[k].as_str().unwrap_or_default().to_string();
+            (
+                text("method"),
+                text("path"),
+                l["status"].as_u64().unwrap_or_default(),
+                text("outcome"),
+                text("code"),
+            )
+        })
+        .collect();
+    let chats = "/v1/chat/completions";
+    let expected = [
+        ("POST", chats, 200, "complete", ""),
+        ("POST", chats, 200, "complete", ""),
+        ("GET", "/v1/models", 401, "error", "invalid_api_key"),
+        ("POST", chats, 429, "error", "rate_limited"),
+        ("POST", chats, 200, "error", "unavailable"),
+        ("POST", chats, 200, "client closed", ""),
+    ]
+    .map(|(m, p, s, o, c)| (m.into(), p.into(), s, o.into(), c.into()));
+    assert_eq!(summary, expected, "{requests:#?}");
+    for answered in &requests[..2] {
+        assert_eq!(answered["level"], "INFO");
+        assert!(
+            answered["model"]
+                .as_str()
+                .unwrap()
+                .starts_with("Qwen/Qwen3-8B")
+        );
+        assert!(
+            !answered["backend"].as_str().unwrap().is_empty(),
+            "{answered}"
+        );
+        assert!(
+            !answered["request_id"].as_str().unwrap().is_empty(),
+            "{answered}"
+        );
+        assert!(answered["duration_ms"].as_f64().unwrap() >= 0.0);
+        assert!(answered["timestamp"].is_string());
+    }
+    // Refused before the answer started: the model asked for, the router's id.
+    assert_eq!(requests[3]["model"], "mock/rate-limit");
+    assert!(requests[3]["request_id"].is_string(), "{}", requests[3]);
+    assert!(
+        log.iter().any(|l| l["level"] == "INFO"
+            && l["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("swapped to #2")),
+        "{log:#?}"
+    );
+    let text = std::fs::read_to_string(served.dir.path().join("serve.log")).unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(KEY), "{text}");
 }

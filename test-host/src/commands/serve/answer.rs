@@ -10,6 +10,7 @@ use futures_core::Stream;
 use host_sdk::{ChatEvent, ChatResponse, ChatStream, ToolCallDelta, Usage};
 use serde_json::{Value, json};
 
+use super::access::StreamOutcome;
 use super::error::ApiError;
 
 /// Flush what is ready once this much is buffered: a fast backend sends many
@@ -56,6 +57,8 @@ pub(super) struct SseAnswer {
     usage: Option<Usage>,
     role_sent: bool,
     done: bool,
+    /// Where the request's log line learns that an error ended the stream.
+    outcome: StreamOutcome,
 }
 
 impl SseAnswer {
@@ -64,6 +67,7 @@ impl SseAnswer {
         first: Vec<ChatEvent>,
         identity: &Identity,
         include_usage: bool,
+        outcome: StreamOutcome,
     ) -> Self {
         SseAnswer {
             stream,
@@ -73,6 +77,7 @@ impl SseAnswer {
             usage: None,
             role_sent: false,
             done: false,
+            outcome,
         }
     }
 
@@ -149,13 +154,10 @@ impl Stream for SseAnswer {
                 Poll::Ready(Some(Err(error))) => {
                     // After the status line went out, an error can only be a
                     // last event; OpenAI's clients raise it as an API error.
+                    let error = ApiError::from_provider(&error);
+                    this.outcome.failed(&error.code);
                     out.extend_from_slice(b"data: ");
-                    out.extend_from_slice(
-                        ApiError::from_provider(&error)
-                            .body()
-                            .to_string()
-                            .as_bytes(),
-                    );
+                    out.extend_from_slice(error.body().to_string().as_bytes());
                     out.extend_from_slice(b"\n\n");
                     this.done = true;
                     break;

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use host_sdk::{ChatEvent, ChatResponse, ModelInfo, ProviderSlot};
 use serde_json::{Value, json};
 
+use super::access::{self, Served, StreamOutcome};
 use super::answer::{Identity, SseAnswer, completion};
 use super::error::ApiError;
 use super::request;
@@ -44,6 +45,8 @@ pub(super) fn app(state: Arc<ServeState>) -> Router {
             Arc::clone(&state),
             require_key,
         ))
+        // Outermost, so requests refused for their key are logged too.
+        .layer(middleware::from_fn(access::log_requests))
         .with_state(state)
 }
 
@@ -159,7 +162,15 @@ async fn chat(
                 first.push(event);
                 break (requested.clone(), None, None);
             }
-            Some(Err(e)) => return ApiError::from_provider(&e).into_response(),
+            Some(Err(e)) => {
+                let mut response = ApiError::from_provider(&e).into_response();
+                response.extensions_mut().insert(Served {
+                    model: requested,
+                    backend: None,
+                    request_id: e.request_id,
+                });
+                return response;
+            }
             None => {
                 return ApiError::from_provider(&host_sdk::ProviderError::new(
                     host_sdk::ErrorKind::Internal,
@@ -170,6 +181,11 @@ async fn chat(
         }
     };
     let (model, backend, request_id) = served_by;
+    let served = Served {
+        model: model.clone(),
+        backend: backend.clone(),
+        request_id: request_id.clone(),
+    };
     let identity = Identity {
         id: format!(
             "chatcmpl-{}",
@@ -195,18 +211,34 @@ async fn chat(
             HeaderValue::from_static("text/event-stream"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        let body = SseAnswer::new(stream, first, &identity, delivery.include_usage);
-        return (headers, Body::from_stream(body)).into_response();
+        let outcome = StreamOutcome::default();
+        let body = SseAnswer::new(
+            stream,
+            first,
+            &identity,
+            delivery.include_usage,
+            outcome.clone(),
+        );
+        let mut response = (headers, Body::from_stream(body)).into_response();
+        response.extensions_mut().insert(served);
+        response.extensions_mut().insert(outcome);
+        return response;
     }
     let mut answer = ChatResponse::default();
     first.iter().for_each(|e| answer.apply(e));
     while let Some(item) = stream.next().await {
         match item {
             Ok(event) => answer.apply(&event),
-            Err(e) => return ApiError::from_provider(&e).into_response(),
+            Err(e) => {
+                let mut response = ApiError::from_provider(&e).into_response();
+                response.extensions_mut().insert(served);
+                return response;
+            }
         }
     }
-    (headers, Json(completion(&identity, &answer))).into_response()
+    let mut response = (headers, Json(completion(&identity, &answer))).into_response();
+    response.extensions_mut().insert(served);
+    response
 }
 
 /// How long the server waits for a swapped-out version's answers.

@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 use host_sdk::{ErrorKind, ProviderError};
 use serde_json::json;
 
+use super::access::ErrorCode;
+
 /// One error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ApiError {
@@ -136,6 +138,7 @@ impl IntoResponse for ApiError {
         if self.status == 401 {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        response.extensions_mut().insert(ErrorCode(self.code));
         response
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! `request` reads OpenAI's request shape, `answer` writes its answers
 //! (SSE chunks or one object), `error` its error shape and statuses, `api`
-//! is the HTTP surface. The provider is served through a `ProviderSlot`, so
-//! `SIGHUP` and `--watch-plugin` swap the plugin while answers stream.
+//! is the HTTP surface and `access` logs each request. The provider is served
+//! through a `ProviderSlot`, so `SIGHUP` and `--watch-plugin` swap the plugin
+//! while answers stream.
 
+mod access;
 mod answer;
 mod api;
 mod error;
@@ -42,6 +44,11 @@ pub struct ServeArgs {
     /// answers in progress finish on the old version. SIGHUP reloads too.
     #[arg(long)]
     pub watch_plugin: bool,
+    /// Write stderr as JSON lines for a log collector: one line per request
+    /// (method, path, status, duration, model, backend, request id, how it
+    /// ended), swaps, and every warning, the plugin's included.
+    #[arg(long)]
+    pub json_logs: bool,
 }
 
 /// Runs `serve`.
@@ -78,10 +85,15 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
     });
     // One line on stdout once connections are accepted: scripts wait for it.
     outln!("serving on http://{addr}/v1")?;
+    let notices = if args.json_logs {
+        Notices::Logged
+    } else {
+        Notices::Plain
+    };
     let plugin_path = slot.plugin().path().to_path_buf();
-    let reload = tokio::spawn(reload_on_sighup(slot.clone(), plugin_path.clone()));
+    let reload = tokio::spawn(reload_on_sighup(slot.clone(), plugin_path.clone(), notices));
     let watcher = args.watch_plugin.then(|| {
-        let notify: watch::Notify = Arc::new(|line| eprintln!("{line}"));
+        let notify: watch::Notify = Arc::new(move |line| notices.info(&line));
         watch::spawn(slot.clone(), plugin_path, watch::POLL_INTERVAL, notify)
     });
     let served = axum::serve(listener, api::app(state))
@@ -95,12 +107,36 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
     if let Some(report) = slot.shutdown(swap::EXIT_TIMEOUT).await
         && !report.clean
     {
-        eprintln!(
-            "warning: the plugin did not stop cleanly: {}",
+        notices.warn(&format!(
+            "the plugin did not stop cleanly: {}",
             report.message
-        );
+        ));
     }
     served
+}
+
+/// Where serve's own notices (swaps, an unclean stop) go: plain lines for a
+/// person, log events for `--json-logs`, so a collector sees only JSON.
+#[derive(Debug, Clone, Copy)]
+enum Notices {
+    Plain,
+    Logged,
+}
+
+impl Notices {
+    fn info(self, line: &str) {
+        match self {
+            Notices::Plain => eprintln!("{line}"),
+            Notices::Logged => tracing::info!("{line}"),
+        }
+    }
+
+    fn warn(self, line: &str) {
+        match self {
+            Notices::Plain => eprintln!("warning: {line}"),
+            Notices::Logged => tracing::warn!("{line}"),
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let answers in flight finish.
@@ -127,7 +163,11 @@ async fn shutdown_signal() {
 
 /// `kill -HUP`: load the plugin file again (a rebuilt one is a new version);
 /// answers in flight finish on the old one.
-async fn reload_on_sighup(slot: host_sdk::ProviderSlot, path: std::path::PathBuf) {
+async fn reload_on_sighup(
+    slot: host_sdk::ProviderSlot,
+    path: std::path::PathBuf,
+    notices: Notices,
+) {
     #[cfg(unix)]
     {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -136,11 +176,11 @@ async fn reload_on_sighup(slot: host_sdk::ProviderSlot, path: std::path::PathBuf
         };
         while hup.recv().await.is_some() {
             match slot.swap(&path, api::DRAIN).await {
-                Ok(report) => eprintln!("{}", swap::describe_swap(&report, &path)),
-                Err(e) => eprintln!("{}", swap::describe_swap_error(&e, &slot)),
+                Ok(report) => notices.info(&swap::describe_swap(&report, &path)),
+                Err(e) => notices.warn(&swap::describe_swap_error(&e, &slot)),
             }
         }
     }
     #[cfg(not(unix))]
-    let _ = (slot, path);
+    let _ = (slot, path, notices);
 }
