@@ -12,26 +12,45 @@ use crate::clients::plugin_path;
 use crate::memory;
 use crate::pinning::{Pinning, pin_thread};
 
+/// The mock router on a runtime of its own (one worker, pinned to the
+/// server's CPU when asked), so it never shares the client's threads.
+struct Router {
+    // Declared first: dropped (stopped) before its runtime.
+    server: MockRouter,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Router {
+    fn start(pinning: Option<Pinning>) -> Router {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("mock-router")
+            .on_thread_start(move || {
+                if let Some(p) = pinning {
+                    pin_thread(current_thread_id(), p.server);
+                }
+            })
+            .enable_all()
+            .build()
+            .expect("router runtime");
+        let server = runtime
+            .block_on(MockRouter::start(MockOptions {
+                record_requests: false,
+                ..MockOptions::default()
+            }))
+            .expect("mock router");
+        Router {
+            server,
+            _runtime: runtime,
+        }
+    }
+}
+
 pub(crate) fn cancel_times(pinning: Option<Pinning>) -> Vec<Duration> {
-    let router_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("mock-router")
-        .on_thread_start(move || {
-            if let Some(p) = pinning {
-                pin_thread(current_thread_id(), p.server);
-            }
-        })
-        .enable_all()
-        .build()
-        .expect("router runtime");
-    let router = router_rt
-        .block_on(MockRouter::start(MockOptions {
-            record_requests: false,
-            ..MockOptions::default()
-        }))
-        .expect("mock router");
+    let router = Router::start(pinning);
     let plugin = Plugin::load(plugin_path()).expect("load plugin");
-    let settings = json!({ "baseUrl": router.base_url(), "discovery": { "enabled": false } });
+    let settings =
+        json!({ "baseUrl": router.server.base_url(), "discovery": { "enabled": false } });
     let provider =
         Provider::new(&plugin, HostContext::new("bench", "0"), &settings).expect("provider");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -74,21 +93,10 @@ pub(crate) fn soak(n: usize, as_json: bool) {
         "huggingface/mock/truncated",
         "huggingface/mock/reasoning-think",
     ];
-    let router_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("mock-router")
-        .enable_all()
-        .build()
-        .expect("router runtime");
-    let router = router_rt
-        .block_on(MockRouter::start(MockOptions {
-            record_requests: false,
-            ..MockOptions::default()
-        }))
-        .expect("mock router");
+    let router = Router::start(None);
     let plugin = Plugin::load(plugin_path()).expect("load plugin");
     let settings = json!({
-        "baseUrl": router.base_url(),
+        "baseUrl": router.server.base_url(),
         "discovery": { "enabled": false },
         "retry": { "baseDelayMs": 5, "maxDelaySeconds": 0.05 },
     });
