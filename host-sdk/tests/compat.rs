@@ -275,6 +275,29 @@ fn drop_dev_dependencies(manifest: &Path) {
     std::fs::write(manifest, out).unwrap();
 }
 
+/// The root manifest's `[profile.dev.package.NAME]` tables for packages that
+/// are not in the copy removed (cargo warns about each); the others, and
+/// the profiles themselves, are kept: they must match this workspace's, or
+/// the registry dependencies would be compiled again.
+fn drop_absent_package_profiles(manifest: &str, present: &[&str]) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            skipping = line
+                .trim()
+                .strip_prefix("[profile.dev.package.")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .is_some_and(|name| name != "\"*\"" && !present.contains(&name));
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// A host built from a copy of this workspace where host-sdk is released as
 /// another version with a toolkit-only change, and provider-abi as another
 /// minor version, loads and calls the plugin built from this workspace: the
@@ -308,6 +331,9 @@ fn a_host_sdk_release_that_does_not_touch_the_contract_loads_the_older_plugin() 
         members,
         &manifest[end..]
     );
+    let packages = members.map(|dir| dir.replace('/', "-"));
+    let packages: Vec<&str> = packages.iter().map(String::as_str).collect();
+    let manifest = drop_absent_package_profiles(&manifest, &packages);
     std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
     std::fs::copy(workspace.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
     let host_version = env!("CARGO_PKG_VERSION");
