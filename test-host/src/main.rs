@@ -1,4 +1,6 @@
 //! The `test-host` binary.
+// As in the library: no std print macros (see lib.rs).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 use clap::Parser;
 use test_host::cli::{Cli, Command};
@@ -87,7 +89,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            test_host::stderr::println(format_args!("error: cannot start the async runtime: {e}"));
             std::process::exit(1);
         }
     };
@@ -95,7 +97,7 @@ fn main() {
         match (e.message.is_empty(), json_logs) {
             (true, _) => {}
             (false, true) => tracing::error!("{e}"),
-            (false, false) => eprintln!("error: {e}"),
+            (false, false) => test_host::stderr::println(format_args!("error: {e}")),
         }
         std::process::exit(e.code);
     }

@@ -1,5 +1,5 @@
 //! The CLI at its edges, as a user or a script meets them: a stdout closed
-//! early, an empty model ref, a failed refresh, unknown catalog values, a
+//! early, a closed stderr, an empty model ref, a failed refresh, unknown catalog values, a
 //! stream cut off mid-answer in `--json`, help texts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -90,6 +90,45 @@ fn a_closed_stdout_ends_the_command_quietly() {
     let (code, err) = with_stdout_closed_after(cmd, 100);
     assert_eq!(code, Some(141), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Runs the command with stderr a pipe whose reading end is already closed,
+/// so every write to it fails; returns the exit code and stdout.
+fn with_stderr_closed(mut cmd: Command) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::from(writer))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stderr_loses_the_diagnostics_not_the_command() {
+    let home = home();
+    // A turn that answers: the answer on stdout, its footer lost, exit 0.
+    let mut cmd = common::test_host(home.dir.path(), &home.router.base_url());
+    cmd.args([
+        "chat",
+        "--once",
+        "hi",
+        "--model",
+        "huggingface/Qwen/Qwen3-8B",
+    ]);
+    let (code, out) = with_stderr_closed(cmd);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with(ANSWER_PREFIX), "{out}");
+
+    // An error: its own exit code, not a panic's 101.
+    let mut cmd = common::test_host(home.dir.path(), &home.router.base_url());
+    cmd.args(["chat", "--once", "hi", "--model", ""]);
+    let (code, out) = with_stderr_closed(cmd);
+    assert_eq!(code, Some(1), "{out}");
 }
 
 #[test]

@@ -131,6 +131,6 @@ async fn steps(demo: &GlobalOptions, plugin: &Plugin) -> CliResult {
     if let Some(e) = turn.error {
         return Err(CliError::new(format!("the demo chat failed: {e}")));
     }
-    eprintln!("{}", footer(&turn));
+    errln!("{}", footer(&turn));
     Ok(())
 }

@@ -197,16 +197,17 @@ pub async fn run(global: &GlobalOptions, as_json: bool, refresh: bool) -> CliRes
     let mut failed = None;
     if refresh {
         match session.provider.refresh(REFRESH_TIMEOUT).await {
-            Ok(report) => eprintln!(
+            Ok(report) => errln!(
                 "refreshed: {} models from the router, {} in the catalog",
-                report.discovered, report.models
+                report.discovered,
+                report.models
             ),
             Err(e) => {
-                eprintln!(
+                errln!(
                     "warning: could not refresh the model list ({e}); showing the catalog in memory"
                 );
                 if let Some(hint) = host::token_hint(&e, &session.token) {
-                    eprintln!("hint: {hint}");
+                    errln!("hint: {hint}");
                 }
                 failed = Some(e);
             }

@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
         if args.json {
             outln!("{:#}", turn_json(&turn, &session.token))?;
         } else if turn.error.is_none() {
-            eprintln!("{}", paint(colour, &footer(&turn)));
+            errln!("{}", paint(colour, &footer(&turn)));
         }
         return match turn.error {
             None => Ok(()),
@@ -86,12 +86,12 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
     let slot = swap::session_slot(global, &session)?;
     let watcher = args.watch_plugin.then(|| {
         let path = slot.plugin().path().to_path_buf();
-        eprintln!(
+        errln!(
             "Watching {} for changes (polled every {} ms).",
             path.display(),
             watch::POLL_INTERVAL.as_millis()
         );
-        let notify: watch::Notify = std::sync::Arc::new(|line| eprintln!("\n{line}"));
+        let notify: watch::Notify = std::sync::Arc::new(|line| errln!("\n{line}"));
         watch::spawn(slot.clone(), path, watch::POLL_INTERVAL, notify)
     });
     let chat = Conversation {
@@ -110,7 +110,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
     if let Some(report) = slot.shutdown(swap::EXIT_TIMEOUT).await
         && !report.clean
     {
-        eprintln!(
+        errln!(
             "warning: the plugin did not stop cleanly: {}",
             report.message
         );

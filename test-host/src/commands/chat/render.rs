@@ -46,7 +46,7 @@ pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut 
         }
         ChatEvent::Content(text) => {
             if *in_reasoning {
-                eprintln!();
+                errln!();
                 *in_reasoning = false;
             }
             let mut out = std::io::stdout().lock();
@@ -58,7 +58,7 @@ pub(super) fn print_event(render: Render, event: &ChatEvent, in_reasoning: &mut 
             attempt,
             delay_ms,
             error,
-        } => eprintln!("[retrying after attempt {attempt} in {delay_ms} ms: {error}]"),
+        } => errln!("[retrying after attempt {attempt} in {delay_ms} ms: {error}]"),
         _ => {}
     }
     true

@@ -92,7 +92,7 @@ impl LineReader {
                 line.unwrap_or(Input::Eof)
             }
             _ = tokio::signal::ctrl_c() => {
-                eprintln!();
+                errln!();
                 Input::Interrupted
             }
         }
@@ -113,7 +113,7 @@ fn read_with_editor(
     let mut editor = match rustyline::DefaultEditor::with_config(config) {
         Ok(editor) => editor,
         Err(e) => {
-            eprintln!("warning: no line editor ({e}); reading plain lines");
+            errln!("warning: no line editor ({e}); reading plain lines");
             return read_piped(requests, tx);
         }
     };
@@ -123,7 +123,7 @@ fn read_with_editor(
             Err(ReadlineError::Interrupted) => Input::Interrupted,
             Err(ReadlineError::Eof) => Input::Eof,
             Err(e) => {
-                eprintln!("error: cannot read the terminal: {e}");
+                errln!("error: cannot read the terminal: {e}");
                 Input::Eof
             }
         };
@@ -141,12 +141,12 @@ fn read_piped(
     let stdin = std::io::stdin();
     let mut stdin = stdin.lock();
     for prompt in requests {
-        eprint!("{prompt}");
+        errprint!("{prompt}");
         let mut line = String::new();
         let input = match stdin.read_line(&mut line) {
             Ok(0) | Err(_) => {
                 // Leave the terminal on a fresh line after the prompt.
-                eprintln!();
+                errln!();
                 Input::Eof
             }
             Ok(_) => {
@@ -197,7 +197,7 @@ impl Conversation<'_> {
     pub(super) async fn repl(&self, mut history: Vec<Message>) -> CliResult {
         let (model, template, render, as_json) =
             (self.model, self.template, self.render, self.as_json);
-        eprintln!(
+        errln!(
             "Chatting with {model}. Type /exit to leave, /help for commands; Ctrl-C stops an answer."
         );
         let mut reader = LineReader::spawn();
@@ -210,7 +210,7 @@ impl Conversation<'_> {
                 }
                 Input::Interrupted if !interrupted => {
                     interrupted = true;
-                    eprintln!("(Ctrl-C again, Ctrl-D or /exit to leave)");
+                    errln!("(Ctrl-C again, Ctrl-D or /exit to leave)");
                     continue;
                 }
                 // Each reader has ended its line already.
@@ -251,14 +251,14 @@ impl Conversation<'_> {
                     answer.tool_calls = turn.response.tool_calls.clone();
                     history.push(answer);
                     if !as_json {
-                        eprintln!("{}", paint(render.colour, &footer(&turn)));
+                        errln!("{}", paint(render.colour, &footer(&turn)));
                     }
                 }
                 Some(e) => {
                     // The question stays unanswered: drop it so the next turn is clean.
                     history.pop();
                     if !as_json {
-                        eprintln!("error: {}", crate::host::describe_error(e, self.token));
+                        errln!("error: {}", crate::host::describe_error(e, self.token));
                     }
                 }
             }
@@ -292,21 +292,21 @@ impl Conversation<'_> {
     /// else is refused, never sent to the model.
     async fn command(&self, name: &str, arg: &str) {
         match name {
-            "/swap" if arg.is_empty() => eprintln!("usage: /swap PATH"),
+            "/swap" if arg.is_empty() => errln!("usage: /swap PATH"),
             "/swap" => {
                 let path = std::path::Path::new(arg);
                 match self.slot.swap(path, swap::DRAIN_TIMEOUT).await {
-                    Ok(report) => eprintln!("{}", swap::describe_swap(&report, path)),
-                    Err(e) => eprintln!("{}", swap::describe_swap_error(&e, self.slot)),
+                    Ok(report) => errln!("{}", swap::describe_swap(&report, path)),
+                    Err(e) => errln!("{}", swap::describe_swap_error(&e, self.slot)),
                 }
             }
             "/plugins" => {
                 for line in swap::version_lines(&self.slot.versions()) {
-                    eprintln!("{line}");
+                    errln!("{line}");
                 }
             }
-            "/help" => eprintln!("{HELP}"),
-            _ => eprintln!(
+            "/help" => errln!("{HELP}"),
+            _ => errln!(
                 "unknown command {name}; /help lists them (start a message with // to send a leading /)"
             ),
         }

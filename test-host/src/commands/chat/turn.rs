@@ -63,7 +63,7 @@ pub async fn run_turn(
                 if render.stream && stream.fell_back() && !noticed_fallback {
                     noticed_fallback = true;
                     if let Some(by) = stream.answered_by() {
-                        eprintln!("[{model} failed; answering with fallback {by}]");
+                        errln!("[{model} failed; answering with fallback {by}]");
                     }
                 }
                 if !stdout_closed && !print_event(render, &event, &mut in_reasoning) {
@@ -82,7 +82,7 @@ pub async fn run_turn(
     }
     if render.stream && !stdout_closed {
         if in_reasoning {
-            eprintln!();
+            errln!();
         }
         let mut tail = String::new();
         if !response.content.is_empty() {

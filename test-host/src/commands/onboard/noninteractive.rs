@@ -42,7 +42,7 @@ pub async fn run(
             })?,
     };
     if let Some(warning) = super::token_shape_warning(&key) {
-        eprintln!("{warning}");
+        errln!("{warning}");
     }
     let provider = target.provider(plugin, global, &key)?;
     let catalog = discovery::fetch(
@@ -60,7 +60,7 @@ pub async fn run(
         )));
     }
     if let Some(note) = &catalog.note {
-        eprintln!("{note}");
+        errln!("{note}");
     }
     let wanted = args.model.as_deref().unwrap_or(DEFAULT_MODEL);
     let model = provider

@@ -126,14 +126,14 @@ enum Notices {
 impl Notices {
     fn info(self, line: &str) {
         match self {
-            Notices::Plain => eprintln!("{line}"),
+            Notices::Plain => errln!("{line}"),
             Notices::Logged => tracing::info!("{line}"),
         }
     }
 
     fn warn(self, line: &str) {
         match self {
-            Notices::Plain => eprintln!("warning: {line}"),
+            Notices::Plain => errln!("warning: {line}"),
             Notices::Logged => tracing::warn!("{line}"),
         }
     }
