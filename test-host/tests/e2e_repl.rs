@@ -1,7 +1,8 @@
 //! The chat REPL in a pseudo-terminal, as a person types into it: commands
 //! and typos, Ctrl-C and Ctrl-D at the prompt, a pasted line longer than a
-//! terminal's 4 KiB line buffer, a continued line. Every expectation has a
-//! time limit, so a prompt that never comes fails the test.
+//! terminal's 4 KiB line buffer, a continued line, a pasted block of several
+//! lines. Every expectation has a time limit, so a prompt that never comes
+//! fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
@@ -36,8 +37,16 @@ fn repl(home: &common::Home) -> PtySession {
     p
 }
 
-/// `test-host ARGS` in a 120x40 pseudo-terminal, with or without `NO_COLOR`.
+/// `test-host ARGS` in a 120x40 pseudo-terminal, with or without `NO_COLOR`;
+/// escape sequences are taken out of what the test reads.
 fn chat_in_pty(home: &common::Home, args: &[&str], no_color: bool) -> PtySession {
+    let options = Options::new()
+        .timeout_ms(Some(TIMEOUT_MS))
+        .strip_ansi_escape_codes(true);
+    spawn_with_options(chat_command(home, args, no_color), options).unwrap()
+}
+
+fn chat_command(home: &common::Home, args: &[&str], no_color: bool) -> Command {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg("stty cols 120 rows 40; exec \"$@\"")
@@ -61,10 +70,7 @@ fn chat_in_pty(home: &common::Home, args: &[&str], no_color: bool) -> PtySession
     } else {
         cmd.env_remove("NO_COLOR");
     }
-    let options = Options::new()
-        .timeout_ms(Some(TIMEOUT_MS))
-        .strip_ansi_escape_codes(true);
-    spawn_with_options(cmd, options).unwrap()
+    cmd
 }
 
 #[test]
@@ -194,5 +200,39 @@ fn a_long_pasted_line_and_a_continued_line_arrive_whole() {
     assert_eq!(
         chat_messages(&home),
         [long, "first line \nsecond line".to_string()]
+    );
+}
+
+/// Text pasted into a terminal arrives as typed keys, line ends as Enter, so
+/// each pasted line would be sent on its own (seen with bracketed paste
+/// off: the first line went alone, the rest was lost) unless the program
+/// asks the terminal for bracketed paste (ESC[?2004h). The terminal then
+/// wraps a paste in ESC[200~ … ESC[201~, and the line editor keeps it as one
+/// message, sent when Enter is pressed after it.
+#[test]
+fn a_pasted_block_of_several_lines_is_one_message() {
+    let home = home();
+    // Escape sequences kept: the request to the terminal is one.
+    let options = Options::new().timeout_ms(Some(TIMEOUT_MS));
+    let cmd = chat_command(&home, &["chat", "--model", MODEL], true);
+    let mut p = spawn_with_options(cmd, options).unwrap();
+    let shown = p.exp_string("> ").unwrap();
+    assert!(
+        shown.contains("\x1b[?2004h"),
+        "the editor did not turn bracketed paste on: {shown:?}"
+    );
+    // A paste as a terminal sends it: line ends as carriage returns.
+    p.send("\x1b[200~first pasted line\rsecond pasted line\x1b[201~")
+        .unwrap();
+    p.flush().unwrap();
+    p.exp_string("second pasted line").unwrap();
+    p.send(ENTER).unwrap();
+    p.flush().unwrap();
+    p.exp_string(" out tokens").unwrap();
+    type_line(&mut p, "/exit");
+    p.exp_eof().unwrap();
+    assert_eq!(
+        chat_messages(&home),
+        ["first pasted line\nsecond pasted line"]
     );
 }
