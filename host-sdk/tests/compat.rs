@@ -110,7 +110,7 @@ fn the_previous_minor_variant_is_exactly_the_recorded_2_0_interface() {
         let mut cmd = Command::new(env!("CARGO"));
         // compat-deps comes along for the features it unifies: provider-abi
         // alone selects other features of serde, syn, memchr..., and cargo
-        // would rebuild those (40 s of a CI run) instead of reusing them.
+        // would rebuild those (50 s of a CI run) instead of reusing them.
         cmd.current_dir(&workspace).args([
             "test",
             "-p",
