@@ -259,7 +259,8 @@ pub struct ProviderSlot {
 
 struct SlotInner {
     host: HostContext,
-    settings: serde_json::Value,
+    /// What the next version is created with: replaced by `reconfigure`.
+    settings: RwLock<serde_json::Value>,
     active: RwLock<Active>,
     versions: Mutex<Vec<Arc<Version>>>,
     /// One activation at a time, so version ids follow activation order.
@@ -304,7 +305,7 @@ impl ProviderSlot {
         ProviderSlot {
             inner: Arc::new(SlotInner {
                 host,
-                settings,
+                settings: RwLock::new(settings),
                 active: RwLock::new(Active {
                     version: Arc::clone(&first),
                     provider,
@@ -406,6 +407,70 @@ impl ProviderSlot {
             .unwrap_or_else(|e| Err(SwapError::Provider(task_failed("swap", &e))))
     }
 
+    /// The settings new versions are created with.
+    pub fn settings(&self) -> serde_json::Value {
+        self.inner.settings.read().clone()
+    }
+
+    /// Applies new settings: when they differ from the current ones, a new
+    /// version of the same plugin is created with them and serves every call
+    /// started after this returns, while calls in flight finish on the old
+    /// version, which a background thread then drains (at most
+    /// `drain_timeout`) and retires. The library is shared, so it is not shut
+    /// down. Returns the id of the version serving now; unchanged settings
+    /// change nothing.
+    ///
+    /// Blocks while the new provider starts (it parses its settings and may
+    /// read its cached catalog); from async code use
+    /// [`ProviderSlot::reconfigure`].
+    ///
+    /// # Errors
+    /// The plugin refused the settings; the current version keeps serving
+    /// with the old ones.
+    pub fn reconfigure_blocking(
+        &self,
+        settings: serde_json::Value,
+        drain_timeout: Duration,
+    ) -> Result<u64, ProviderError> {
+        let _one_at_a_time = self.inner.swapping.lock();
+        if *self.inner.settings.read() == settings {
+            return Ok(self.inner.active.read().version.id);
+        }
+        let (old, new) = self.install(self.plugin(), &settings, "settings changed")?;
+        *self.inner.settings.write() = settings;
+        let (slot, retiring) = (self.clone(), Arc::clone(&old));
+        let spawned = std::thread::Builder::new()
+            .name("slot-drain".into())
+            .spawn(move || {
+                slot.retire(&retiring, drain_timeout);
+            });
+        if let Err(e) = spawned {
+            // Without a thread, drain here: late beats never.
+            tracing::warn!(
+                "no thread to retire version {} in the background: {e}",
+                old.id
+            );
+            self.retire(&old, drain_timeout);
+        }
+        Ok(new.id)
+    }
+
+    /// Async form of [`ProviderSlot::reconfigure_blocking`], run on a blocking
+    /// thread of the caller's tokio runtime.
+    ///
+    /// # Errors
+    /// As [`ProviderSlot::reconfigure_blocking`].
+    pub async fn reconfigure(
+        &self,
+        settings: serde_json::Value,
+        drain_timeout: Duration,
+    ) -> Result<u64, ProviderError> {
+        let slot = self.clone();
+        tokio::task::spawn_blocking(move || slot.reconfigure_blocking(settings, drain_timeout))
+            .await
+            .unwrap_or_else(|e| Err(task_failed("reconfigure", &e)))
+    }
+
     /// Retires the active version (drain, then shutdown), e.g. when the host
     /// exits. The slot keeps it as its active version: calls made afterwards
     /// fail, until a [`swap`](ProviderSlot::swap) brings a new one. Returns
@@ -440,9 +505,22 @@ impl ProviderSlot {
                 found: plugin.info().provider_id.clone(),
             });
         }
+        let settings = self.inner.settings.read().clone();
+        Ok(self.install(plugin, &settings, "provider swapped")?)
+    }
+
+    /// Creates a provider from `plugin` with `settings` and makes it the
+    /// active version; the caller holds `swapping`. Returns (old, new).
+    /// `why` starts the log line.
+    fn install(
+        &self,
+        plugin: Plugin,
+        settings: &serde_json::Value,
+        why: &str,
+    ) -> Result<(Arc<Version>, Arc<Version>), ProviderError> {
         let provider = {
             let mut libraries = LIBRARIES.lock();
-            let provider = Provider::new(&plugin, self.inner.host.clone(), &self.inner.settings)?;
+            let provider = Provider::new(&plugin, self.inner.host.clone(), settings)?;
             *libraries
                 .entry(plugin.mapped_path().to_path_buf())
                 .or_default() += 1;
@@ -465,7 +543,7 @@ impl ProviderSlot {
             from = old.id,
             to = new.id,
             to_version = new.plugin.info().plugin_version.as_str(),
-            "provider swapped; draining the old version"
+            "{why}; draining the old version"
         );
         Ok((old, new))
     }

@@ -112,3 +112,64 @@ async fn a_file_that_cannot_load_leaves_the_current_version_serving() {
             .is_some_and(|s| s.clean)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_settings_serve_new_calls_while_a_call_in_flight_keeps_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = HostContext::new("host-sdk-test", "0");
+    let file = unique_plugin(dir.path(), "reconfigure");
+    let slot =
+        ProviderSlot::new(Plugin::load(&file).unwrap(), host, json!({ "tag": " v1" })).unwrap();
+    let old = slot.complete(ChatRequest::new(
+        "compat/slow:300",
+        vec![Message::user("hi")],
+    ));
+
+    let id = slot
+        .reconfigure(json!({ "tag": " v2" }), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(id, 2);
+    assert_eq!(slot.settings(), json!({ "tag": " v2" }));
+    assert!(answer(&slot).await.ends_with(" v2"));
+    assert!(old.collect().await.unwrap().content.ends_with(" v1"));
+
+    // The same settings again change nothing.
+    let same = slot
+        .reconfigure(json!({ "tag": " v2" }), Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(same, 2);
+    assert_eq!(slot.versions().len(), 2);
+
+    // Settings the plugin cannot start with leave the current ones serving.
+    let refused = slot
+        .reconfigure(
+            json!({ "panicIn": ["new_provider"] }),
+            Duration::from_secs(30),
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(slot.settings(), json!({ "tag": " v2" }));
+    assert!(answer(&slot).await.ends_with(" v2"));
+
+    // Version 1 drained in the background; one library, so no shutdown yet.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !matches!(slot.versions()[0].state, VersionState::Retired { .. })
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let first = &slot.versions()[0];
+    assert_eq!(
+        first.state,
+        VersionState::Retired { clean: true },
+        "{first:?}"
+    );
+    assert!(first.shutdown.is_none(), "{first:?}");
+    assert!(
+        slot.shutdown(Duration::from_secs(5))
+            .await
+            .is_some_and(|s| s.clean)
+    );
+}
