@@ -199,8 +199,9 @@ impl Attempt<'_> {
             .unwrap_or_default();
             let error = error::from_response(status.as_u16(), &headers, &body);
             // The kind decides, not the status: a 429 for an exhausted quota is `Billing`,
-            // and waiting does not bring credits back.
-            let retryable = error.kind.is_transient();
+            // and waiting does not bring credits back. A model still loading is not
+            // waited for either (see `model_loading`).
+            let retryable = error.kind.is_transient() && !error::model_loading(&body);
             return Err(Failure { error, retryable });
         }
 

@@ -188,6 +188,18 @@ fn body_request_id(body: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether the answer is the legacy "Model X is currently loading" 503. Loading
+/// takes its `estimated_time` (tens of seconds): the error goes back at once,
+/// with that delay, rather than holding the turn while another model (the
+/// host's failover) could answer.
+pub(crate) fn model_loading(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .as_ref()
+        .and_then(estimated_time)
+        .is_some()
+}
+
 /// The legacy "Model X is currently loading" answer says how long loading takes.
 fn estimated_time(body: &Value) -> Option<std::time::Duration> {
     let seconds = body.get("estimated_time")?.as_f64()?;

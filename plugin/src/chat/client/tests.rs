@@ -248,6 +248,29 @@ async fn an_exhausted_quota_answered_with_429_is_billing_and_not_retried() {
 }
 
 #[tokio::test]
+async fn a_model_still_loading_is_returned_at_once_with_its_delay() {
+    let mut server = mockito::Server::new_async().await;
+    let mock = server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(503)
+        .with_body(r#"{"error":"Model X is currently loading","estimated_time":42.5}"#)
+        .expect(1)
+        .create_async()
+        .await;
+    // 42.5 s is within the default limit of what Retry-After may ask; loading
+    // is still not waited for.
+    let (events, result) = run(&config(&server.url()), request()).await;
+    mock.assert_async().await;
+    let error = result.unwrap_err();
+    assert_eq!(
+        (error.kind, error.status),
+        (ErrorKind::Unavailable, Some(503))
+    );
+    assert_eq!(error.retry_after, Some(Duration::from_secs_f64(42.5)));
+    assert!(Transcript::of(&events).retries.is_empty());
+}
+
+#[tokio::test]
 async fn never_retries_422_nor_a_retry_after_beyond_the_limit() {
     let mut server = mockito::Server::new_async().await;
     let mock = server
