@@ -77,10 +77,24 @@ pub enum Command {
     /// gateway and any OpenAI client) until Ctrl-C; SIGHUP reloads the plugin.
     Serve(crate::commands::serve::ServeArgs),
     /// Run the local mock router until Ctrl-C.
+    ///
+    /// It accepts any token, or none, unless --require-token is given.
+    #[command(after_long_help = crate::commands::mock::models_help())]
     MockRouter {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: SocketAddr,
+        /// Accept only this token [default: any token, or none].
+        ///
+        /// A chat request without `Authorization: Bearer <TOKEN>`, or a models
+        /// request with another token, gets the router's 401. The models list
+        /// still answers without a token, like the router's.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            value_parser = clap::builder::NonEmptyStringValueParser::new()
+        )]
+        require_token: Option<String>,
         #[command(flatten)]
         not_here: NotForThisCommand,
         #[arg(long, hide = true)]

@@ -58,12 +58,13 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::MockRouter {
             listen,
+            require_token,
             not_here,
             plugin,
         } => {
             let plugin = (plugin.is_some() || global.plugin.is_some()).then_some("--plugin");
             not_applicable("mock-router", not_here.given(global).or(plugin))?;
-            commands::mock::run(*listen).await
+            commands::mock::run(*listen, require_token.clone()).await
         }
         Command::Serve(args) => commands::serve::run(global, args).await,
     }

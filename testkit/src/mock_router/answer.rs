@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::scenario::{
-    REASONING_TEXT, SCENARIO_USAGE, SPLIT_UTF8_TEXT, Scenario, TOOL_CALLS, answer_for,
-    huge_content, word_pieces,
+    REASONING_TEXT, SCENARIO_USAGE, SPLIT_UTF8_TEXT, Scenario, TOOL_CALLS, TOOL_ONCE_ARGUMENTS,
+    TOOL_ONCE_CALL_ID, answer_for, huge_content, tool_once_answer, word_pieces,
 };
 
 /// Identity fields repeated in every chunk.
@@ -21,7 +21,15 @@ pub(crate) struct Prompt {
     pub user_text: String,
     pub prompt_words: u64,
     pub reasoning_model: bool,
+    /// The function `tool-once` would call, if the request offers one.
+    pub tool_once_target: Option<String>,
+    /// The text of the last `tool` message after the last `assistant` message:
+    /// set once a tool ran in this turn.
+    pub tool_result: Option<String>,
 }
+
+/// A tool call: (id, function name, arguments JSON string).
+type ToolCall = (String, String, String);
 
 #[derive(Debug, Clone)]
 enum Reasoning {
@@ -37,7 +45,8 @@ pub(crate) struct Answer {
     reasoning: Option<Reasoning>,
     /// Content pieces as streamed (including think tags, if any).
     content: Vec<String>,
-    tool_calls: bool,
+    /// The calls, in index order; an answer with calls has no content.
+    tool_calls: Vec<ToolCall>,
     finish_reason: &'static str,
     usage: (u64, u64, u64),
     /// Send usage even without `include_usage`.
@@ -60,7 +69,7 @@ impl Answer {
             ));
         }
         let mut content = word_pieces(&answer);
-        let mut tool_calls = false;
+        let mut tool_calls = Vec::new();
         match scenario {
             Scenario::ReasoningThink => {
                 reasoning = Some(Reasoning::Think);
@@ -73,8 +82,24 @@ impl Answer {
             }
             Scenario::ToolCalls => {
                 content = Vec::new();
-                tool_calls = true;
+                tool_calls = TOOL_CALLS
+                    .iter()
+                    .map(|(id, name, args)| ((*id).into(), (*name).into(), (*args).into()))
+                    .collect();
             }
+            Scenario::ToolOnce => match (&prompt.tool_result, &prompt.tool_once_target) {
+                (Some(output), _) => content = word_pieces(&tool_once_answer(output)),
+                (None, Some(name)) => {
+                    content = Vec::new();
+                    tool_calls = vec![(
+                        TOOL_ONCE_CALL_ID.into(),
+                        name.clone(),
+                        TOOL_ONCE_ARGUMENTS.into(),
+                    )];
+                }
+                // Nothing it could call: answer like `echo` rather than fail.
+                (None, None) => {}
+            },
             Scenario::SplitUtf8 => content = word_pieces(SPLIT_UTF8_TEXT),
             Scenario::HugeBody => {
                 content = huge_content()
@@ -89,7 +114,7 @@ impl Answer {
             Some(Reasoning::Field(_, pieces)) => pieces.len(),
             _ => 0,
         };
-        let completion = (reasoning_pieces + content.len() + 2 * usize::from(tool_calls)) as u64;
+        let completion = (reasoning_pieces + content.len() + tool_calls.len()) as u64;
         let (usage, force_usage) = if *scenario == Scenario::Usage {
             (SCENARIO_USAGE, true)
         } else {
@@ -99,14 +124,23 @@ impl Answer {
                 false,
             )
         };
+        let finish_reason = if tool_calls.is_empty() {
+            "stop"
+        } else {
+            "tool_calls"
+        };
         Self {
             reasoning,
             content,
             tool_calls,
-            finish_reason: if tool_calls { "tool_calls" } else { "stop" },
+            finish_reason,
             usage,
             force_usage,
         }
+    }
+
+    fn has_tool_calls(&self) -> bool {
+        !self.tool_calls.is_empty()
     }
 
     fn usage_json(&self) -> Value {
@@ -117,7 +151,7 @@ impl Answer {
     /// The non-streaming `chat.completion` body.
     pub fn completion_json(&self, meta: &Meta) -> Value {
         let mut message = json!({"role": "assistant"});
-        message["content"] = if self.tool_calls {
+        message["content"] = if self.has_tool_calls() {
             Value::Null
         } else {
             Value::String(self.content.concat())
@@ -125,8 +159,9 @@ impl Answer {
         if let Some(Reasoning::Field(field, pieces)) = &self.reasoning {
             message[*field] = Value::String(pieces.concat());
         }
-        if self.tool_calls {
-            message["tool_calls"] = TOOL_CALLS
+        if self.has_tool_calls() {
+            message["tool_calls"] = self
+                .tool_calls
                 .iter()
                 .map(|(id, name, args)| {
                     json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})
@@ -155,7 +190,7 @@ impl Answer {
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             })
         };
-        let role_content = if self.tool_calls {
+        let role_content = if self.has_tool_calls() {
             Value::Null
         } else {
             Value::String(String::new())
@@ -173,10 +208,8 @@ impl Answer {
         for piece in &self.content {
             chunks.push(chunk(json!({ "content": piece }), Value::Null));
         }
-        if self.tool_calls {
-            for delta in tool_call_deltas() {
-                chunks.push(chunk(delta, Value::Null));
-            }
+        for delta in tool_call_deltas(&self.tool_calls) {
+            chunks.push(chunk(delta, Value::Null));
         }
         chunks.push(chunk(json!({}), Value::String(self.finish_reason.into())));
         if include_usage || self.force_usage {
@@ -195,9 +228,9 @@ impl Answer {
 
 /// Tool-call deltas: per call, a head with id/type/name, then argument
 /// pieces with `id: ""` and `name: null` as some backends send them.
-fn tool_call_deltas() -> Vec<Value> {
+fn tool_call_deltas(calls: &[ToolCall]) -> Vec<Value> {
     let mut deltas = Vec::new();
-    for (index, (id, name, args)) in TOOL_CALLS.iter().enumerate() {
+    for (index, (id, name, args)) in calls.iter().enumerate() {
         deltas.push(json!({"tool_calls": [{
             "index": index, "id": id, "type": "function",
             "function": {"name": name, "arguments": ""},
@@ -230,7 +263,25 @@ mod tests {
             user_text: "hi there".into(),
             prompt_words: 2,
             reasoning_model: false,
+            tool_once_target: None,
+            tool_result: None,
         }
+    }
+
+    /// The `delta.content` pieces and the tool-call deltas of a stream.
+    fn streamed(answer: &Answer) -> (String, Vec<Value>) {
+        let (chunks, _) = answer.chunks(&meta(), false);
+        let content = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
+            .collect();
+        let calls = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array())
+            .flatten()
+            .cloned()
+            .collect();
+        (content, calls)
     }
 
     #[test]
@@ -265,5 +316,55 @@ mod tests {
             .last()
             .map(|c| c["choices"][0]["finish_reason"].clone());
         assert_eq!(last, Some(json!("tool_calls")));
+    }
+
+    #[test]
+    fn tool_once_calls_the_target_once_with_an_alphanumeric_id() {
+        let asked = Prompt {
+            tool_once_target: Some("ls".into()),
+            ..prompt()
+        };
+        let answer = Answer::for_scenario(&Scenario::ToolOnce, &asked);
+        let (content, calls) = streamed(&answer);
+        assert_eq!(content, "");
+        assert_eq!(
+            calls,
+            [
+                json!({"index": 0, "id": "calltoolonce1", "type": "function",
+                    "function": {"name": "ls", "arguments": ""}}),
+                json!({"index": 0, "id": "", "type": "function",
+                    "function": {"name": null, "arguments": "{}"}}),
+            ]
+        );
+        assert!(TOOL_ONCE_CALL_ID.chars().all(|c| c.is_ascii_alphanumeric()));
+        let body = answer.completion_json(&meta());
+        let choice = &body["choices"][0];
+        assert_eq!(choice["finish_reason"], "tool_calls");
+        assert_eq!(choice["message"]["content"], Value::Null);
+        assert_eq!(
+            choice["message"]["tool_calls"],
+            json!([{"id": "calltoolonce1", "type": "function",
+                "function": {"name": "ls", "arguments": "{}"}}])
+        );
+        assert_eq!(body["usage"]["completion_tokens"], 1);
+    }
+
+    #[test]
+    fn tool_once_answers_from_the_tool_result_or_echoes() {
+        let ran = Prompt {
+            tool_once_target: Some("ls".into()),
+            tool_result: Some("a.txt\nb.txt".into()),
+            ..prompt()
+        };
+        let answer = Answer::for_scenario(&Scenario::ToolOnce, &ran);
+        let (content, calls) = streamed(&answer);
+        assert_eq!(content, "The tool said: a.txt");
+        assert!(calls.is_empty());
+        let body = answer.completion_json(&meta());
+        assert_eq!(body["choices"][0]["finish_reason"], "stop");
+        assert_eq!(body["usage"]["completion_tokens"], 4);
+
+        let nothing_to_call = Answer::for_scenario(&Scenario::ToolOnce, &prompt());
+        assert_eq!(streamed(&nothing_to_call).0, answer_for("hi there"));
     }
 }

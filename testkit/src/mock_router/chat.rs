@@ -19,7 +19,7 @@ use super::{
     known::is_reasoning_model,
     models::BACKENDS,
     replay,
-    scenario::{STREAM_ERROR_MESSAGE, Scenario, fixture_id},
+    scenario::{STREAM_ERROR_MESSAGE, Scenario, fixture_id, tool_once_target},
     sse::{self, Framing, Item},
     state::{Shared, unix_now},
 };
@@ -181,11 +181,19 @@ fn parse(body: &[u8]) -> Result<ChatRequest, RouterError> {
     };
     let mut prompt_words = 0u64;
     let mut user_text = String::new();
+    let mut tool_result = None;
     for message in messages {
         let text = message_text(message.get("content"));
         prompt_words += text.split_whitespace().count() as u64;
-        if message.get("role").and_then(Value::as_str) == Some("user") {
-            user_text = text;
+        match message.get("role").and_then(Value::as_str) {
+            Some("user") => user_text = text,
+            // The results that count are those after the last assistant
+            // message: an answer ends a turn, and new calls start a new
+            // round. (A user message may follow the results: the OpenClaw
+            // gateway appends its runtime context after them.)
+            Some("assistant") => tool_result = None,
+            Some("tool") => tool_result = Some(text),
+            _ => {}
         }
     }
     let base = model.split(':').next().unwrap_or(model);
@@ -200,6 +208,8 @@ fn parse(body: &[u8]) -> Result<ChatRequest, RouterError> {
             user_text,
             prompt_words,
             reasoning_model: is_reasoning_model(base),
+            tool_once_target: tool_once_target(json.get("tools")),
+            tool_result,
         },
     })
 }

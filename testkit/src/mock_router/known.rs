@@ -19,9 +19,12 @@ pub const KNOWN_MODELS: [&str; 10] = [
     "moonshotai/Kimi-K2.5",
 ];
 
-/// Scenarios listed as `mock/<scenario>` models (parameterised scenarios such
-/// as `mock/stall-mid:500` work too; they are just not listed).
-pub const LISTED_SCENARIOS: [&str; 18] = [
+/// Scenarios listed as `mock/<scenario>` models. Every scenario works as a
+/// `mock/` model whether listed or not (`mock/stall-mid:500`,
+/// `mock/stall-mid-500`); the listed ones also pass a client that checks refs
+/// against the list (the plugin), which is why `status-503` and `slow-200`
+/// are here in their `-` form.
+pub const LISTED_SCENARIOS: [&str; 21] = [
     "echo",
     "reasoning-field",
     "reasoning-content",
@@ -40,6 +43,9 @@ pub const LISTED_SCENARIOS: [&str; 18] = [
     "crlf",
     "split-utf8",
     "huge-body",
+    "tool-once",
+    "status-503",
+    "slow-200",
 ];
 
 /// Whether the default answer of `model` streams `reasoning_content` first.
@@ -248,4 +254,19 @@ pub(crate) fn mock_models() -> Vec<Model> {
             model
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock_router::Scenario;
+
+    #[test]
+    fn every_listed_scenario_parses_without_a_colon() {
+        for scenario in LISTED_SCENARIOS {
+            assert!(Scenario::parse(scenario).is_some(), "{scenario}");
+            // A ref's `:suffix` names a backend: a listed id must not have one.
+            assert!(!scenario.contains(':'), "{scenario}");
+        }
+    }
 }

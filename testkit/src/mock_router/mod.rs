@@ -16,7 +16,8 @@
 //!   default answer and every scenario are specified in [`scenario`].
 //! - `GET /replay/NNN/v1/models`, `POST /replay/NNN/v1/chat/completions`: see
 //!   [`replay`].
-//! - `GET /mock/stats`: `{live_responses, requests, chat_requests}`, for tests
+//! - `GET /mock/stats`: `{live_responses, requests, chat_requests,
+//!   chat_requests_by_model}`, for tests
 //!   that drive the mock from another process (not a router endpoint).
 //! - Anything else: 404 `Not Found` (text/plain), as the router answers.
 //!
@@ -265,16 +266,27 @@ impl Drop for MockRouter {
 /// # Errors
 /// When the address cannot be bound or Ctrl-C cannot be awaited.
 pub async fn serve(listen: SocketAddr, options: MockOptions) -> io::Result<()> {
-    let accepts = match &options.require_token {
-        Some(_) => "only its configured token",
-        None => "any token, or none (e.g. HF_TOKEN=hf_mock)",
-    };
     let router = MockRouter::start(MockOptions { listen, ..options }).await?;
     println!(
-        "mock router listening on {}; it accepts {accepts}",
-        router.base_url()
+        "{}",
+        listening_line(&router.base_url(), &router.shared.options)
     );
     let waited = tokio::signal::ctrl_c().await;
     router.shutdown().await;
     waited
+}
+
+/// The line [`serve`] prints first: `mock router listening on <url>; it
+/// accepts ...`. Scripts parse the URL with `mock router listening on
+/// (\S+?);`, so that part keeps its shape; the rest says which tokens pass.
+/// The token itself is not printed: whoever set it knows it.
+pub fn listening_line(base_url: &str, options: &MockOptions) -> String {
+    let accepts = match &options.require_token {
+        Some(_) => {
+            "only the required token (chat with another token or none gets 401; \
+             GET /v1/models also answers without one)"
+        }
+        None => "any token, or none (e.g. HF_TOKEN=hf_mock)",
+    };
+    format!("mock router listening on {base_url}; it accepts {accepts}")
 }

@@ -40,16 +40,30 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
 /// `GET /mock/stats`: what a test in another process or language needs to
 /// check (that a cancelled answer stopped being written, that a request
 /// reached the router or did not). Not a router endpoint.
+/// `chat_requests_by_model` counts chat requests per `model` of their body,
+/// so tests that run side by side, each with a model of its own, can count
+/// their own requests (how many attempts a failing call made).
 async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     let requests = shared.requests.lock();
-    let chats = requests
+    let mut by_model = serde_json::Map::new();
+    let mut chats = 0;
+    for request in requests
         .iter()
         .filter(|r| r.path.ends_with("/chat/completions"))
-        .count();
+    {
+        chats += 1;
+        let model = serde_json::from_slice::<serde_json::Value>(&request.body)
+            .ok()
+            .and_then(|body| body.get("model")?.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let count = by_model.entry(model).or_insert(serde_json::json!(0));
+        *count = serde_json::json!(count.as_u64().unwrap_or(0) + 1);
+    }
     axum::Json(serde_json::json!({
         "live_responses": shared.live_bodies.load(std::sync::atomic::Ordering::Acquire),
         "requests": requests.len(),
         "chat_requests": chats,
+        "chat_requests_by_model": by_model,
     }))
     .into_response()
 }

@@ -12,12 +12,19 @@
 //! `stream_options.include_usage`) a usage chunk with `choices: []`, then
 //! `data: [DONE]`. Usage is computed: `prompt_tokens` = whitespace-separated
 //! words in all message texts, `completion_tokens` = number of streamed
-//! reasoning + content pieces. A reasoning model (deepseek-ai/DeepSeek-R1)
-//! asked without a scenario first streams [`REASONING_TEXT`] as
-//! `reasoning_content` pieces; with a scenario, the scenario alone decides.
+//! reasoning + content pieces, plus one per tool call. A reasoning model
+//! (deepseek-ai/DeepSeek-R1) asked without a scenario first streams
+//! [`REASONING_TEXT`] as `reasoning_content` pieces; with a scenario, the
+//! scenario alone decides.
 //! Use [`expected`] to get what a client should report for a scenario.
+//!
+//! The scenarios that take a number accept it after `:` (`status:503`) or
+//! after `-` (`status-503`). The `-` form is the one a model ref can carry
+//! when the catalog is checked: a ref's `:suffix` is read as a backend name.
 
 use std::time::Duration;
+
+use serde_json::Value;
 
 /// What every echo answer starts with.
 pub const ANSWER_PREFIX: &str = "Hello! You said: ";
@@ -52,6 +59,24 @@ pub const TOOL_CALLS: [(&str, &str, &str); 2] = [
     ("call_mock_2", "get_time", r#"{"timezone":"Europe/Paris"}"#),
 ];
 
+/// The id of the `tool-once` call. Alphanumeric because the OpenClaw gateway
+/// rewrites other ids when it replays the conversation, and the tool result
+/// must still answer this call.
+pub const TOOL_ONCE_CALL_ID: &str = "calltoolonce1";
+
+/// The function `tool-once` calls whenever the request offers it.
+pub const TOOL_ONCE_PREFERRED_TOOL: &str = "ls";
+
+/// The arguments of the `tool-once` call: none, so that any tool without
+/// required parameters accepts them.
+pub const TOOL_ONCE_ARGUMENTS: &str = "{}";
+
+/// What the `tool-once` answer after the tool ran starts with.
+pub const TOOL_ONCE_ANSWER_PREFIX: &str = "The tool said: ";
+
+/// At most this many characters of the tool's output are quoted.
+pub const TOOL_ONCE_QUOTE_CHARS: usize = 80;
+
 /// A scripted behaviour. The doc of each variant is its exact contract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scenario {
@@ -75,6 +100,24 @@ pub enum Scenario {
     /// `id: ""`, `function.name: null` and ~10-byte argument pieces.
     /// `finish_reason: "tool_calls"`.
     ToolCalls,
+    /// `tool-once`: an agent turn that calls one tool, then answers from its
+    /// result.
+    /// - No `tool` message after the last `assistant` message (or no
+    ///   assistant message at all): one tool call, id
+    ///   [`TOOL_ONCE_CALL_ID`], arguments [`TOOL_ONCE_ARGUMENTS`] (`{}`), to
+    ///   the function [`TOOL_ONCE_PREFERRED_TOOL`] (`ls`) when `tools` offers
+    ///   it, else to the first offered function whose `parameters` have no
+    ///   `required` list (or an empty one). Streamed like `tool-calls` (head
+    ///   delta with `id`, `type`, `function.name`, `arguments: ""`, then the
+    ///   argument pieces), `finish_reason: "tool_calls"`; non-streaming, one
+    ///   `message.tool_calls` entry with `content: null`. No usable function
+    ///   offered: the echo answer.
+    /// - A `tool` message after the last `assistant` message (user messages
+    ///   may follow it: the gateway appends its runtime context): the text
+    ///   [`tool_once_answer`]`(content of the last tool message)` =
+    ///   `"The tool said: <its first line, at most 80 chars>"`, streamed as
+    ///   word pieces like the echo answer, `finish_reason: "stop"`.
+    ToolOnce,
     /// `usage`: the echo answer with usage [`SCENARIO_USAGE`], sent as a
     /// `choices: []` chunk even without `include_usage`.
     Usage,
@@ -103,10 +146,12 @@ pub enum Scenario {
     /// pieces (`"Hello! "`, `"You "`), then the connection is dropped
     /// mid-body (no terminating chunk). Non-streaming: half the JSON, then drop.
     ResetMid,
-    /// `stall-before:MS`: nothing for MS milliseconds, then the echo answer.
+    /// `stall-before:MS` (or `stall-before-MS`): nothing for MS milliseconds,
+    /// then the echo answer.
     StallBefore(Duration),
-    /// `stall-mid:MS`: role chunk and two answer pieces, a pause of MS, then the
-    /// rest of the echo answer. Non-streaming: half the JSON, pause, the rest.
+    /// `stall-mid:MS` (or `stall-mid-MS`): role chunk and two answer pieces, a
+    /// pause of MS, then the rest of the echo answer. Non-streaming: half the
+    /// JSON, pause, the rest.
     StallMid(Duration),
     /// `malformed-chunk`: the echo stream with `data: {"id":"chatcmpl-broken","choices":[{"delta":{"content":"BROKEN`
     /// (invalid JSON) inserted after the second answer piece. Non-streaming:
@@ -130,7 +175,8 @@ pub enum Scenario {
     /// `split-utf8`: answer [`SPLIT_UTF8_TEXT`], the byte stream written so that
     /// every multi-byte character is split between two writes ~2 ms apart.
     SplitUtf8,
-    /// `status:CODE`: CODE with the real router's body (see `errors.rs`):
+    /// `status:CODE` (or `status-CODE`; CODE in 400..=599): CODE with the
+    /// real router's body (see `errors.rs`):
     /// 400 `model_not_supported`, 401, 402, 403, 404 `Not Found` text/plain,
     /// 422 validation, 429, 500, 502/504 HTML, 503 "currently loading".
     Status(u16),
@@ -138,7 +184,7 @@ pub enum Scenario {
     /// ([`HUGE_BODY_UNIT`] repeated); one JSON body, or 64 KiB content chunks
     /// when streaming.
     HugeBody,
-    /// `slow:MS`: the echo answer with MS between chunks.
+    /// `slow:MS` (or `slow-MS`): the echo answer with MS between chunks.
     Slow(Duration),
     /// `replay:NNN`: the recorded response of `recorded-chat/NNN.json`, byte
     /// for byte (status, content-type, body) in 7-byte writes. Also reachable
@@ -147,12 +193,9 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    /// Parses a scenario string such as `stall-mid:500`.
+    /// Parses a scenario string such as `stall-mid:500` or `stall-mid-500`.
     pub fn parse(text: &str) -> Option<Scenario> {
-        let (name, arg) = match text.split_once(':') {
-            Some((name, arg)) => (name, Some(arg)),
-            None => (text, None),
-        };
+        let (name, arg) = split_argument(text);
         let millis = |arg: Option<&str>| -> Option<Duration> {
             arg?.parse::<u64>().ok().map(Duration::from_millis)
         };
@@ -163,6 +206,7 @@ impl Scenario {
             ("reasoning-text", None) => Scenario::ReasoningText,
             ("reasoning-think", None) => Scenario::ReasoningThink,
             ("tool-calls", None) => Scenario::ToolCalls,
+            ("tool-once", None) => Scenario::ToolOnce,
             ("usage", None) => Scenario::Usage,
             ("rate-limit", None) => Scenario::RateLimit,
             ("rate-limit-no-retry-after", None) => Scenario::RateLimitNoRetryAfter,
@@ -205,6 +249,24 @@ impl Scenario {
     }
 }
 
+/// The scenarios whose number may follow a `-` instead of a `:`.
+const DASH_ARGUMENT: [&str; 4] = ["status", "slow", "stall-before", "stall-mid"];
+
+/// Splits a scenario string into its name and argument: at the first `:`,
+/// else, for the [`DASH_ARGUMENT`] scenarios, at the `-` after the name.
+fn split_argument(text: &str) -> (&str, Option<&str>) {
+    if let Some((name, arg)) = text.split_once(':') {
+        return (name, Some(arg));
+    }
+    DASH_ARGUMENT
+        .iter()
+        .find_map(|name| {
+            let arg = text.strip_prefix(name)?.strip_prefix('-')?;
+            Some((*name, Some(arg)))
+        })
+        .unwrap_or((text, None))
+}
+
 fn parse_status(text: &str) -> Option<u16> {
     text.parse::<u16>()
         .ok()
@@ -224,6 +286,40 @@ pub(crate) fn fixture_id(text: &str) -> Option<String> {
 /// The echo answer for a request whose last user message is `user_text`.
 pub fn answer_for(user_text: &str) -> String {
     format!("{ANSWER_PREFIX}{user_text}")
+}
+
+/// The `tool-once` answer once the tool ran: [`TOOL_ONCE_ANSWER_PREFIX`] and
+/// the first line of the tool's output, cut to [`TOOL_ONCE_QUOTE_CHARS`]
+/// characters.
+pub fn tool_once_answer(tool_output: &str) -> String {
+    let first_line = tool_output.lines().next().unwrap_or("");
+    let quote: String = first_line.chars().take(TOOL_ONCE_QUOTE_CHARS).collect();
+    format!("{TOOL_ONCE_ANSWER_PREFIX}{quote}")
+}
+
+/// The function `tool-once` calls, given the request's `tools`: the one
+/// named [`TOOL_ONCE_PREFERRED_TOOL`], else the first that `{}` satisfies
+/// (no `required` list, or an empty one); `None` when none fits.
+pub(crate) fn tool_once_target(tools: Option<&Value>) -> Option<String> {
+    let functions: Vec<(&str, &Value)> = tools?
+        .as_array()?
+        .iter()
+        .filter_map(|tool| {
+            let function = tool.get("function")?;
+            Some((function.get("name")?.as_str()?, function))
+        })
+        .collect();
+    let takes_no_arguments = |function: &Value| {
+        function
+            .pointer("/parameters/required")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    };
+    functions
+        .iter()
+        .find(|(name, _)| *name == TOOL_ONCE_PREFERRED_TOOL)
+        .or_else(|| functions.iter().find(|(_, f)| takes_no_arguments(f)))
+        .map(|(name, _)| (*name).to_owned())
 }
 
 /// Splits text into the word pieces the mock streams.
@@ -256,6 +352,10 @@ pub struct Expected {
 
 /// Expectations for a scenario string, or `None` for scenarios without an
 /// answer (errors, resets, replays) and unknown strings.
+///
+/// `tool-once` depends on more than the user text: this is its first turn
+/// when the request offers `ls` (the call). Its turn after the tool ran
+/// reports content [`tool_once_answer`]`(tool output)` and finish `stop`.
 pub fn expected(scenario: &str, user_text: &str) -> Option<Expected> {
     let answer = answer_for(user_text);
     let pieces = word_pieces(&answer);
@@ -301,6 +401,16 @@ pub fn expected(scenario: &str, user_text: &str) -> Option<Expected> {
                 .map(|(id, name, args)| ((*id).into(), (*name).into(), (*args).into()))
                 .collect();
         }
+        Scenario::ToolOnce => {
+            out.content = String::new();
+            out.raw_content = String::new();
+            out.finish_reason = Some("tool_calls");
+            out.tool_calls = vec![(
+                TOOL_ONCE_CALL_ID.into(),
+                TOOL_ONCE_PREFERRED_TOOL.into(),
+                TOOL_ONCE_ARGUMENTS.into(),
+            )];
+        }
         Scenario::Usage => out.usage = Some(SCENARIO_USAGE),
         Scenario::ResetMid | Scenario::StreamError => {
             out.content = first(2);
@@ -338,6 +448,8 @@ pub(crate) fn huge_content() -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -370,6 +482,62 @@ mod tests {
         assert_eq!(Scenario::parse("status:200"), None);
         assert_eq!(Scenario::parse("nope"), None);
         assert_eq!(Scenario::parse("crlf:1"), None);
+    }
+
+    #[test]
+    fn dash_forms_equal_colon_forms() {
+        for (dash, colon) in [
+            ("status-503", "status:503"),
+            ("slow-200", "slow:200"),
+            ("stall-before-50", "stall-before:50"),
+            ("stall-mid-250", "stall-mid:250"),
+        ] {
+            assert_eq!(Scenario::parse(dash), Scenario::parse(colon), "{dash}");
+            assert!(Scenario::parse(dash).is_some(), "{dash}");
+        }
+        for invalid in [
+            "status-200",
+            "status-",
+            "slow-fast",
+            "stall-before",
+            "stall-mid-",
+            "status-503-1",
+            "echo-1",
+            "flaky-3",
+        ] {
+            assert_eq!(Scenario::parse(invalid), None, "{invalid}");
+        }
+        assert_eq!(Scenario::parse("tool-once"), Some(Scenario::ToolOnce));
+    }
+
+    #[test]
+    fn tool_once_quotes_the_first_line_cut_to_80_chars() {
+        assert_eq!(tool_once_answer("a.txt\r\nb.txt"), "The tool said: a.txt");
+        assert_eq!(tool_once_answer(""), "The tool said: ");
+        let long = "é".repeat(100);
+        let quoted = tool_once_answer(&long);
+        assert_eq!(quoted, format!("The tool said: {}", "é".repeat(80)));
+    }
+
+    #[test]
+    fn tool_once_prefers_ls_then_a_tool_without_required_parameters() {
+        let tool = |name: &str, required: Value| {
+            json!({"type": "function", "function": {
+                "name": name,
+                "parameters": {"type": "object", "properties": {}, "required": required},
+            }})
+        };
+        let read = tool("read", json!(["path"]));
+        let status = tool("status", json!([]));
+        let ls = tool("ls", json!(["path"]));
+        let bare = json!({"type": "function", "function": {"name": "bare"}});
+        let target = |tools: Value| tool_once_target(Some(&tools));
+        assert_eq!(target(json!([read, status, ls])).as_deref(), Some("ls"));
+        assert_eq!(target(json!([read, status])).as_deref(), Some("status"));
+        assert_eq!(target(json!([read, bare])).as_deref(), Some("bare"));
+        assert_eq!(target(json!([read])), None);
+        assert_eq!(target(json!([])), None);
+        assert_eq!(tool_once_target(None), None);
     }
 
     #[test]

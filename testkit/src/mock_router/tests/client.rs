@@ -147,10 +147,13 @@ pub(super) fn sse_payloads(body: &[u8]) -> Vec<String> {
 }
 
 /// What a client would report from an SSE body: (content, reasoning by field,
-/// finish reason, usage chunk, saw [DONE]).
+/// tool calls, finish reason, usage chunk, saw [DONE]).
 pub(super) struct Streamed {
     pub(super) content: String,
     pub(super) reasoning: String,
+    /// (id, name, arguments) by index: id and name from the call's first
+    /// delta that has them, arguments concatenated.
+    pub(super) tool_calls: Vec<(String, String, String)>,
     pub(super) finish: Option<String>,
     pub(super) usage: Option<Value>,
     pub(super) done: bool,
@@ -160,6 +163,7 @@ pub(super) fn collect(body: &[u8]) -> Streamed {
     let mut out = Streamed {
         content: String::new(),
         reasoning: String::new(),
+        tool_calls: Vec::new(),
         finish: None,
         usage: None,
         done: false,
@@ -181,9 +185,29 @@ pub(super) fn collect(body: &[u8]) -> Streamed {
         }
         out.content
             .push_str(delta["content"].as_str().unwrap_or(""));
+        for call in delta["tool_calls"].as_array().into_iter().flatten() {
+            add_tool_call_delta(&mut out.tool_calls, call);
+        }
         if let Some(finish) = chunk["choices"][0]["finish_reason"].as_str() {
             out.finish = Some(finish.to_owned());
         }
     }
     out
+}
+
+/// Folds one `delta.tool_calls` entry into the calls assembled so far.
+fn add_tool_call_delta(calls: &mut Vec<(String, String, String)>, call: &Value) {
+    let index = call["index"].as_u64().unwrap_or(0) as usize;
+    if calls.len() <= index {
+        calls.resize(index + 1, Default::default());
+    }
+    let (id, name, arguments) = &mut calls[index];
+    // Continuation deltas carry `id: ""` and `name: null`: keep the first.
+    if id.is_empty() {
+        *id = call["id"].as_str().unwrap_or("").to_owned();
+    }
+    if name.is_empty() {
+        *name = call["function"]["name"].as_str().unwrap_or("").to_owned();
+    }
+    arguments.push_str(call["function"]["arguments"].as_str().unwrap_or(""));
 }

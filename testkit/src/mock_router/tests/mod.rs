@@ -45,6 +45,14 @@ async fn models_list_has_known_models_all_statuses_and_is_deterministic() {
     for id in KNOWN_MODELS {
         assert!(data.iter().any(|m| m["id"] == id), "{id} missing");
     }
+    for scenario in LISTED_SCENARIOS {
+        let id = format!("mock/{scenario}");
+        assert!(data.iter().any(|m| m["id"] == id), "{id} missing");
+    }
+    for id in ["mock/status-503", "mock/slow-200", "mock/tool-once"] {
+        let row = data.iter().find(|m| m["id"] == id).unwrap();
+        assert_eq!(row["providers"][0]["status"], "live", "{id}");
+    }
     let statuses: Vec<&str> = data
         .iter()
         .flat_map(|m| m["providers"].as_array().unwrap())
@@ -141,7 +149,10 @@ async fn stream_scenarios_match_their_documented_expectations() {
         "truncated",
         "stream-error",
         "stall-mid:20",
+        "stall-mid-20",
+        "stall-before-5",
         "slow:2",
+        "slow-2",
     ] {
         let raw = chat(&router, &format!("mock/{name}"), true, &[]).await;
         let expected = expected(name, "hi there").unwrap();
@@ -153,6 +164,7 @@ async fn stream_scenarios_match_their_documented_expectations() {
             expected.reasoning.clone()
         };
         assert_eq!(streamed.reasoning, reasoning.unwrap_or_default(), "{name}");
+        assert_eq!(streamed.tool_calls, expected.tool_calls, "{name}");
         assert_eq!(streamed.finish.as_deref(), expected.finish_reason, "{name}");
         let wants_done = !matches!(name, "no-done" | "truncated" | "stream-error");
         assert_eq!(streamed.done, wants_done, "{name}");
@@ -197,6 +209,158 @@ async fn header_wins_over_model_and_rate_limits_carry_retry_after() {
         (not_found.status, not_found.body.as_slice()),
         (404, b"Not Found".as_slice())
     );
+}
+
+#[tokio::test]
+async fn dash_forms_reach_the_argument_scenarios() {
+    let router = start().await;
+    let colon = chat(&router, "mock/status:503", false, &[]).await;
+    let dash = chat(&router, "mock/status-503", true, &[]).await;
+    assert_eq!((colon.status, dash.status), (503, 503));
+    // The same body, naming the model as asked.
+    assert_eq!(
+        String::from_utf8_lossy(&colon.body).replace("status:503", "status-503"),
+        String::from_utf8_lossy(&dash.body)
+    );
+    let routed = chat(&router, "mock/status-429:groq", false, &[]).await;
+    assert_eq!(routed.status, 429);
+    assert_eq!(routed.header("x-inference-provider"), Some("groq"));
+    let header = chat(
+        &router,
+        "Qwen/Qwen3-8B",
+        false,
+        &[("x-mock-scenario", "status-402")],
+    )
+    .await;
+    assert_eq!(header.status, 402);
+
+    // The listed `slow-200` really paces: 200 ms between the echo stream's
+    // nine events, so well over 800 ms in all.
+    let started = std::time::Instant::now();
+    let slow = chat(&router, "mock/slow-200", true, &[]).await;
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    assert_eq!(collect(&slow.body).content, "Hello! You said: hi there");
+}
+
+/// A gateway-like agent request: a system prompt, the conversation so far,
+/// and tools of which only `ls` and `status` can be called with `{}`.
+fn agent_body(messages: Value, tools: Value, stream: bool) -> String {
+    json!({
+        "model": "mock/tool-once",
+        "messages": messages,
+        "tools": tools,
+        "stream": stream,
+        "stream_options": {"include_usage": true},
+    })
+    .to_string()
+}
+
+async fn agent_turn(router: &MockRouter, messages: Value, tools: Value, stream: bool) -> Raw {
+    let body = agent_body(messages, tools, stream);
+    send(router.addr(), "POST", "/v1/chat/completions", &[], &body).await
+}
+
+fn tool(name: &str, required: &[&str]) -> Value {
+    json!({"type": "function", "function": {
+        "name": name,
+        "description": "a tool",
+        "parameters": {"type": "object", "properties": {}, "required": required},
+    }})
+}
+
+#[tokio::test]
+async fn tool_once_calls_one_tool_then_answers_from_its_result() {
+    let router = start().await;
+    let tools = json!([
+        tool("read", &["path"]),
+        tool("status", &[]),
+        tool("ls", &[])
+    ]);
+    let asked = json!([
+        {"role": "system", "content": "You are an agent."},
+        {"role": "user", "content": "list the files"},
+    ]);
+
+    let first = agent_turn(&router, asked.clone(), tools.clone(), true).await;
+    let streamed = collect(&first.body);
+    let expected = expected("tool-once", "list the files").unwrap();
+    assert_eq!(streamed.tool_calls, expected.tool_calls);
+    assert_eq!(streamed.content, "");
+    assert_eq!(streamed.finish.as_deref(), Some("tool_calls"));
+    assert!(streamed.done);
+    assert_eq!(streamed.usage.unwrap()["completion_tokens"], 1);
+    let head = sse_payloads(&first.body)
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Value>(p).ok())
+        .find_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0).cloned());
+    assert_eq!(
+        head,
+        Some(
+            json!({"index": 0, "id": "calltoolonce1", "type": "function",
+            "function": {"name": "ls", "arguments": ""}})
+        )
+    );
+
+    // Without `ls`: the first tool that `{}` satisfies; non-streaming alike.
+    let whole = agent_turn(
+        &router,
+        asked.clone(),
+        json!([tool("read", &["path"]), tool("status", &[])]),
+        false,
+    )
+    .await
+    .json();
+    assert_eq!(whole["choices"][0]["finish_reason"], "tool_calls");
+    assert_eq!(
+        whole["choices"][0]["message"]["tool_calls"],
+        json!([{"id": "calltoolonce1", "type": "function",
+            "function": {"name": "status", "arguments": "{}"}}])
+    );
+
+    let mut ran = asked.as_array().unwrap().clone();
+    ran.push(json!({"role": "assistant", "content": null, "tool_calls": [
+        {"id": "calltoolonce1", "type": "function", "function": {"name": "ls", "arguments": "{}"}},
+    ]}));
+    ran.push(json!({"role": "tool", "tool_call_id": "calltoolonce1",
+        "content": "README.md\nsrc\n"}));
+    let second = agent_turn(&router, json!(ran.clone()), tools.clone(), true).await;
+    let streamed = collect(&second.body);
+    assert_eq!(streamed.content, "The tool said: README.md");
+    assert!(streamed.tool_calls.is_empty());
+    assert_eq!(streamed.finish.as_deref(), Some("stop"));
+    assert_eq!(streamed.usage.unwrap()["completion_tokens"], 4);
+    let whole = agent_turn(&router, json!(ran.clone()), tools.clone(), false)
+        .await
+        .json();
+    assert_eq!(
+        whole["choices"][0]["message"]["content"],
+        scenario::tool_once_answer("README.md")
+    );
+
+    // The gateway appends its runtime context after the results: still answered.
+    let mut carried = ran.clone();
+    carried.push(json!({"role": "user", "content": "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>"}));
+    let fourth = agent_turn(&router, json!(carried), tools.clone(), true).await;
+    assert_eq!(collect(&fourth.body).content, "The tool said: README.md");
+
+    // An answer ends the turn; the next user message starts one: call again.
+    ran.push(json!({"role": "assistant", "content": "The tool said: README.md"}));
+    ran.push(json!({"role": "user", "content": "again"}));
+    let third = agent_turn(&router, json!(ran), tools, true).await;
+    assert_eq!(collect(&third.body).tool_calls, expected.tool_calls);
+}
+
+#[tokio::test]
+async fn tool_once_without_a_usable_tool_echoes() {
+    let router = start().await;
+    let asked = json!([{"role": "user", "content": "hi there"}]);
+    for tools in [json!([tool("read", &["path"])]), json!(null)] {
+        let raw = agent_turn(&router, asked.clone(), tools.clone(), true).await;
+        let streamed = collect(&raw.body);
+        assert_eq!(streamed.content, "Hello! You said: hi there", "{tools}");
+        assert!(streamed.tool_calls.is_empty(), "{tools}");
+        assert_eq!(streamed.finish.as_deref(), Some("stop"), "{tools}");
+    }
 }
 
 #[tokio::test]
@@ -331,6 +495,47 @@ async fn tokens_are_checked_and_requests_recorded() {
         Some("Bearer hf_secret")
     );
     assert_eq!(requests[2].json().unwrap()["model"], "Qwen/Qwen3-8B");
+}
+
+#[tokio::test]
+async fn stats_count_chat_requests_per_model() {
+    let router = start().await;
+    chat(&router, "mock/rate-limit", false, &[]).await;
+    chat(&router, "mock/rate-limit", true, &[]).await;
+    chat(&router, "Qwen/Qwen3-8B", false, &[]).await;
+    let stats = send(router.addr(), "GET", "/mock/stats", &[], "")
+        .await
+        .json();
+    assert_eq!(stats["chat_requests"], 3);
+    assert_eq!(
+        stats["chat_requests_by_model"],
+        json!({ "mock/rate-limit": 2, "Qwen/Qwen3-8B": 1 })
+    );
+}
+
+#[test]
+fn the_listening_line_keeps_its_parsed_shape_and_says_which_tokens_pass() {
+    let url = "http://127.0.0.1:8787/v1";
+    let open = listening_line(url, &MockOptions::default());
+    let guarded = listening_line(
+        url,
+        &MockOptions {
+            require_token: Some("hf_secret".into()),
+            ..MockOptions::default()
+        },
+    );
+    for line in [&open, &guarded] {
+        // What scripts match: `mock router listening on (\S+?);`.
+        let rest = line.strip_prefix("mock router listening on ").unwrap();
+        assert_eq!(rest.split_once(';').map(|(url, _)| url), Some(url));
+        assert!(!line.contains('\n'));
+    }
+    assert!(open.contains("it accepts any token"), "{open}");
+    assert!(
+        guarded.contains("it accepts only the required token"),
+        "{guarded}"
+    );
+    assert!(!guarded.contains("hf_secret"), "{guarded}");
 }
 
 #[tokio::test]
