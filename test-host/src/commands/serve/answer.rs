@@ -197,12 +197,19 @@ fn tool_call_delta(delta: &ToolCallDelta) -> Value {
     Value::Object(call)
 }
 
+/// OpenAI's usage, plus `cost` (USD at the price of the backend that served
+/// the call) when the plugin knows it: the field OpenRouter-style clients,
+/// the OpenClaw gateway's own transport among them, read as the call's cost.
 fn usage_json(usage: &Usage) -> Value {
-    json!({
+    let mut fields = json!({
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
-    })
+    });
+    if let (Some(cost), Value::Object(map)) = (usage.cost_usd, &mut fields) {
+        map.insert("cost".into(), json!(cost));
+    }
+    fields
 }
 
 /// The `chat.completion` object of a whole answer.
@@ -318,5 +325,17 @@ mod tests {
             "f"
         );
         assert!(v.get("usage").is_none());
+    }
+
+    #[test]
+    fn usage_carries_the_cost_when_the_plugin_knows_it() {
+        let usage = |cost_usd| Usage {
+            prompt_tokens: 3,
+            completion_tokens: 4,
+            total_tokens: 7,
+            cost_usd,
+        };
+        assert_eq!(usage_json(&usage(Some(0.25)))["cost"], json!(0.25));
+        assert!(usage_json(&usage(None)).get("cost").is_none());
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use host_sdk::{ErrorKind, ProviderError};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::access::ErrorCode;
 
@@ -23,8 +23,10 @@ pub(super) struct ApiError {
     pub(super) param: Option<String>,
     /// Sent as `Retry-After` (whole seconds, rounded up).
     pub(super) retry_after: Option<Duration>,
-    /// The router's request id, sent as `x-request-id`.
+    /// The router's request id, sent as `x-request-id` and in the body.
     pub(super) request_id: Option<String>,
+    /// The router's own status, when the error came from its answer.
+    pub(super) upstream_status: Option<u16>,
 }
 
 impl ApiError {
@@ -37,6 +39,7 @@ impl ApiError {
             param: None,
             retry_after: None,
             request_id: None,
+            upstream_status: None,
         }
     }
 
@@ -102,20 +105,30 @@ impl ApiError {
         ApiError {
             retry_after: e.retry_after,
             request_id: e.request_id.clone(),
+            upstream_status: e.status,
             ..Self::new(status, kind, &code, message)
         }
     }
 
-    /// The JSON body, also used for an error that ends a stream.
+    /// The JSON body, also used for an error that ends a stream. Beside
+    /// OpenAI's fields (which clients read), what a client in a gateway needs
+    /// to say which call failed: the router's request id and its status.
     pub(super) fn body(&self) -> serde_json::Value {
-        json!({
-            "error": {
-                "message": self.message,
-                "type": self.kind,
-                "code": self.code,
-                "param": self.param,
+        let mut error = json!({
+            "message": self.message,
+            "type": self.kind,
+            "code": self.code,
+            "param": self.param,
+        });
+        if let Value::Object(fields) = &mut error {
+            if let Some(id) = &self.request_id {
+                fields.insert("request_id".into(), json!(id));
             }
-        })
+            if let Some(status) = self.upstream_status {
+                fields.insert("upstream_status".into(), json!(status));
+            }
+        }
+        json!({ "error": error })
     }
 }
 
@@ -162,6 +175,21 @@ mod tests {
         assert_eq!(status(ErrorKind::Network), 502);
         assert_eq!(status(ErrorKind::Internal), 500);
         assert_eq!(status(ErrorKind::PluginPanicked), 500);
+    }
+
+    #[test]
+    fn the_body_names_the_routers_request_id_and_status() {
+        let e = ApiError::from_provider(
+            &ProviderError::new(ErrorKind::RateLimited, "slow down")
+                .with_status(429)
+                .with_request_id("req-1"),
+        );
+        let body = e.body();
+        assert_eq!(body["error"]["request_id"], "req-1");
+        assert_eq!(body["error"]["upstream_status"], 429);
+        assert_eq!(body["error"]["code"], "rate_limited");
+        let local = ApiError::bad_key().body();
+        assert!(local["error"].get("request_id").is_none(), "{local}");
     }
 
     #[test]
