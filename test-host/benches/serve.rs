@@ -39,7 +39,7 @@ impl Drop for Serve {
 fn serve(router: &MockRouter, dir: &std::path::Path) -> Serve {
     std::fs::write(
         dir.join("openclaw.json"),
-        json!({ "plugins": { "entries": { "hf-plugin": { "config": {
+        json!({ "plugins": { "entries": { "huggingface": { "config": {
             "discovery": { "enabled": false },
         } } } } })
         .to_string(),

@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use validate::{AuthProfile, MovedSetting, PLUGIN_ENTRY, Problem, ValidConfig, validate};
+pub use validate::{
+    AuthProfile, MovedSetting, OLD_PLUGIN_ENTRY, PACKAGE_KEYS, PLUGIN_ENTRY, Problem, ValidConfig,
+    validate,
+};
 
 use crate::error::{CliError, CliResult};
 
@@ -124,11 +127,10 @@ impl GatewayConfig {
         Ok(self.checked()?.aliases)
     }
 
-    /// The provider plugin's settings: `plugins.entries.hf-plugin.config`,
-    /// with settings still in their old places (see
-    /// [`GatewayConfig::refuse_moved_settings`]) under it, and discovery off
-    /// when the gateway's own switch
-    /// (`plugins.entries.huggingface.config.discovery.enabled`) is off.
+    /// The provider plugin's settings: `plugins.entries.huggingface.config`
+    /// without the package's own keys ([`PACKAGE_KEYS`]), with settings still
+    /// in their old place (`plugins.entries.hf-plugin.config`, see
+    /// [`GatewayConfig::refuse_moved_settings`]) under it.
     ///
     /// # Errors
     /// When the config has bad values.
@@ -137,13 +139,13 @@ impl GatewayConfig {
         let mut config = Value::Object(checked.plugin_config);
         let ours = ["plugins", "entries", PLUGIN_ENTRY, "config"].map(String::from);
         for moved in &checked.moved {
-            if let Some(keys) = moved.to.strip_prefix(&ours[..]) {
-                set_at(&mut config, keys, moved.value.clone(), false);
+            if let Some(keys) = moved.to.strip_prefix(&ours[..])
+                && keys
+                    .first()
+                    .is_some_and(|k| !PACKAGE_KEYS.contains(&k.as_str()))
+            {
+                set_at(&mut config, keys, moved.value.clone());
             }
-        }
-        if checked.gateway_discovery == Some(false) {
-            let keys = ["discovery", "enabled"].map(String::from);
-            set_at(&mut config, &keys, Value::Bool(false), true);
         }
         match config {
             Value::Object(map) => Ok(map),
@@ -159,7 +161,7 @@ impl GatewayConfig {
         Ok(self.checked()?.user_models)
     }
 
-    /// Settings in places the gateway refuses, and where they belong.
+    /// Settings in places the gateway refuses or ignores, and where they belong.
     ///
     /// # Errors
     /// When the config has bad values.
@@ -167,9 +169,9 @@ impl GatewayConfig {
         Ok(self.checked()?.moved)
     }
 
-    /// An error naming every setting in a place the gateway refuses (the
-    /// gateway would not start with this file); `test-host onboard` moves
-    /// them.
+    /// An error naming every setting in a place the gateway refuses (it
+    /// would not start with this file) or ignores (the package's earlier
+    /// entry); `test-host onboard` moves them.
     ///
     /// # Errors
     /// As described, or when the config has bad values.
@@ -180,14 +182,14 @@ impl GatewayConfig {
         }
         let list: Vec<String> = moved.iter().map(MovedSetting::describe).collect();
         Err(CliError::usage(format!(
-            "{}: the gateway refuses settings where this file has them; move {}: `test-host onboard` does it (comments and layout kept)",
+            "{}: the gateway refuses or ignores settings where this file has them; move {}: `test-host onboard` does it (comments and layout kept)",
             self.path.display(),
             list.join(", ")
         )))
     }
 
-    /// Whether model discovery is on: neither our plugin's
-    /// `discovery.enabled` nor the gateway's own switch is `false`.
+    /// Whether model discovery is on: the plugin's `discovery.enabled` is
+    /// not `false`.
     ///
     /// # Errors
     /// When the config has bad values.
@@ -202,8 +204,8 @@ impl GatewayConfig {
 }
 
 /// Sets the value at `keys` under `root`, creating objects on the way; an
-/// existing value is kept unless `overwrite`.
-fn set_at(root: &mut Value, keys: &[String], value: Value, overwrite: bool) {
+/// existing value is kept.
+fn set_at(root: &mut Value, keys: &[String], value: Value) {
     let Some((last, parents)) = keys.split_last() else {
         return;
     };
@@ -217,11 +219,7 @@ fn set_at(root: &mut Value, keys: &[String], value: Value, overwrite: bool) {
             .or_insert_with(|| Value::Object(serde_json::Map::new()));
     }
     if let Value::Object(map) = node {
-        if overwrite {
-            map.insert(last.clone(), value);
-        } else {
-            map.entry(last.clone()).or_insert(value);
-        }
+        map.entry(last.clone()).or_insert(value);
     }
 }
 
@@ -242,10 +240,11 @@ mod tests {
     models: { "huggingface/deepseek-ai/DeepSeek-R1": { alias: "DeepSeek R1" } },
   } },
   models: { providers: { huggingface: { baseUrl: "http://127.0.0.1:9/v1" } } },
-  plugins: { entries: {
-    huggingface: { config: { discovery: { enabled: false } } },
-    "hf-plugin": { config: { retry: { maxAttempts: 2 } } },
-  } },
+  plugins: { entries: { huggingface: { config: {
+    discovery: { enabled: false },
+    retry: { maxAttempts: 2 },
+    transport: { mode: "serve" },   // the gateway package's, not the plugin's
+  } } } },
 }"#,
         )
         .unwrap();
@@ -261,11 +260,10 @@ mod tests {
         assert_eq!(c.fallbacks().unwrap(), vec!["huggingface/Qwen/Qwen3-8B"]);
         assert_eq!(c.aliases().unwrap().len(), 1);
         let settings = c.plugin_config().unwrap();
-        assert_eq!(
-            settings["discovery"]["enabled"], false,
-            "the gateway's switch counts"
-        );
+        assert_eq!(settings["discovery"]["enabled"], false);
         assert_eq!(settings["retry"]["maxAttempts"], 2);
+        assert!(settings.get("transport").is_none(), "{settings:?}");
+        assert!(!c.discovery_enabled().unwrap());
         c.refuse_moved_settings().unwrap();
     }
 
@@ -276,8 +274,8 @@ mod tests {
         std::fs::write(
             &path,
             r#"{ plugins: { entries: {
-  huggingface: { config: { billTo: "old-org", retry: { maxAttempts: 5 } } },
-  "hf-plugin": { config: { billTo: "new-org" } },
+  "hf-plugin": { config: { billTo: "old-org", retry: { maxAttempts: 5 } } },
+  huggingface: { config: { billTo: "new-org" } },
 } } }"#,
         )
         .unwrap();
@@ -287,10 +285,11 @@ mod tests {
         assert_eq!(settings["retry"]["maxAttempts"], 5);
         let e = c.refuse_moved_settings().unwrap_err();
         assert!(
-            e.message.contains("plugins.entries.huggingface.config.billTo -> plugins.entries.hf-plugin.config.billTo"),
+            e.message.contains("move plugins.entries.hf-plugin.config.billTo -> plugins.entries.huggingface.config.billTo, plugins.entries.hf-plugin.config.retry.maxAttempts -> plugins.entries.huggingface.config.retry.maxAttempts:"),
             "{e}"
         );
         assert!(e.message.contains("test-host onboard"), "{e}");
+        assert!(!e.message.contains('\n'), "one line: {e}");
     }
 
     #[test]

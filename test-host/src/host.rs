@@ -59,7 +59,8 @@ pub fn host_context() -> HostContext {
 }
 
 /// The provider settings derived from the config: the plugin's own config
-/// section (`plugins.entries.hf-plugin.config`), plus base URL, state dir,
+/// section (`plugins.entries.huggingface.config`, without the package's
+/// `transport`), plus base URL, state dir,
 /// aliases and user model entries.
 pub fn provider_settings(
     config: &GatewayConfig,

@@ -121,7 +121,8 @@ fn sample(schema: &serde_json::Value) -> serde_json::Value {
 }
 
 /// Every setting the OpenClaw package's manifest declares (and the gateway
-/// therefore lets through) is one the plugin accepts.
+/// therefore lets through) is one the plugin accepts, but the package's own
+/// keys, which test-host does not pass to the plugin.
 #[test]
 fn the_plugin_package_declares_exactly_settings_the_plugin_accepts() {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -131,9 +132,15 @@ fn the_plugin_package_declares_exactly_settings_the_plugin_accepts() {
     assert_eq!(manifest["id"], test_host::config::PLUGIN_ENTRY);
     let schema = &manifest["configSchema"];
     assert_eq!(schema["additionalProperties"], false);
-    let settings = sample(schema);
+    let mut settings = sample(schema);
     for key in ["billTo", "discovery", "timeouts", "retry"] {
         assert!(settings.get(key).is_some(), "{key} not declared");
+    }
+    for key in test_host::config::PACKAGE_KEYS {
+        assert!(
+            settings.as_object_mut().unwrap().remove(*key).is_some(),
+            "{key} not declared"
+        );
     }
     let plugin = common::plugin();
     host_sdk::Provider::new(&plugin, HostContext::new("configs-test", "0"), &settings)

@@ -25,7 +25,7 @@ fn env(agents: Option<Value>) -> Env {
     let router = rt.block_on(common::router());
     let dir = tempfile::tempdir().unwrap();
     let mut config = json!({
-        "plugins": { "entries": { "hf-plugin": { "config": {
+        "plugins": { "entries": { "huggingface": { "config": {
             "discovery": { "enabled": false },
             "retry": { "baseDelayMs": 10, "maxDelaySeconds": 0.2, "maxRetryAfterSeconds": 2 },
         } } } },

@@ -16,7 +16,7 @@ use testkit::mock_router::scenario::ANSWER_PREFIX;
 /// A mock router and a config with fast retries and no discovery.
 fn home() -> common::Home {
     let home = common::Home::new(MockOptions::default());
-    let config = json!({ "plugins": { "entries": { "hf-plugin": { "config": {
+    let config = json!({ "plugins": { "entries": { "huggingface": { "config": {
         "discovery": { "enabled": false },
         "retry": { "baseDelayMs": 10, "maxDelaySeconds": 0.2, "maxRetryAfterSeconds": 2 },
     } } } } });

@@ -23,7 +23,7 @@ const MODEL: &str = "huggingface/Qwen/Qwen3-8B";
 
 fn home() -> common::Home {
     let home = common::Home::new(MockOptions::default());
-    let config = json!({ "plugins": { "entries": { "hf-plugin": { "config": {
+    let config = json!({ "plugins": { "entries": { "huggingface": { "config": {
         "discovery": { "enabled": false } } } } } });
     std::fs::write(home.dir.path().join("openclaw.json"), config.to_string()).unwrap();
     home

@@ -44,7 +44,7 @@ impl Served {
             .join(testkit::cdylib::library_file_name("huggingface_provider"));
         std::fs::copy(common::plugin_path(), &plugin).unwrap();
         let config = json!({
-            "plugins": { "entries": { "hf-plugin": { "config": {
+            "plugins": { "entries": { "huggingface": { "config": {
                 "discovery": { "enabled": false },
                 "retry": { "maxAttempts": 1 },
                 "timeouts": { "firstByteSeconds": 1, "idleSeconds": 1 },

@@ -213,12 +213,13 @@ fn a_refused_token_is_said_plainly_and_can_be_replaced() {
 }
 
 #[test]
-fn enter_through_keeps_a_current_default_with_a_backend() {
+fn enter_through_keeps_a_current_default_with_a_backend_and_moves_old_settings() {
     plugin_ready();
     let w = World::new(MockOptions::default());
     fs::write(
         w.config(),
-        "{ agents: { defaults: { model: { primary: 'huggingface/Qwen/Qwen3-8B:nscale' } } } }\n",
+        "{ agents: { defaults: { model: { primary: 'huggingface/Qwen/Qwen3-8B:nscale' } } },\n  \
+         plugins: { entries: { 'hf-plugin': { config: { billTo: 'my-org' } } } } }\n",
     )
     .unwrap();
     let mut p = w.onboard(&[]);
@@ -231,9 +232,22 @@ fn enter_through_keeps_a_current_default_with_a_backend() {
     p.exp_string("Prefer a specific backend?").unwrap();
     p.exp_string("> nscale ").unwrap();
     key(&mut p, ENTER);
+    p.exp_string(
+        "plugins.entries.hf-plugin.config.billTo -> plugins.entries.huggingface.config.billTo",
+    )
+    .unwrap();
+    p.exp_string("Move them where the gateway accepts them?")
+        .unwrap();
+    key(&mut p, ENTER);
     p.exp_string("Hugging Face is set up.").unwrap();
     finish(&mut p);
     assert_eq!(w.primary(), "huggingface/Qwen/Qwen3-8B:nscale");
+    let v: Value = json5::from_str(&fs::read_to_string(w.config()).unwrap()).unwrap();
+    assert_eq!(
+        v["plugins"]["entries"],
+        serde_json::json!({ "huggingface": { "enabled": true, "config": { "billTo": "my-org" } } })
+    );
+    assert_eq!(v["meta"]["migrations"]["modelPolicyAllowlist"], true);
 }
 
 /// Types `keys` as a person would: after the prompt has settled (a key that

@@ -169,6 +169,9 @@ fn a_fresh_directory_gets_config_secret_and_default_model() {
     );
     assert_eq!(config["models"]["mode"], "merge");
     assert_eq!(config["plugins"]["entries"]["huggingface"]["enabled"], true);
+    // As the gateway's own onboarding: its next write of the config keeps
+    // `agents.defaults.models` a map of aliases, not an allow-list.
+    assert_eq!(config["meta"]["migrations"]["modelPolicyAllowlist"], true);
     // The secret: owner-only, in the store, nowhere else.
     assert_eq!(mode(&w.store()), 0o600);
     assert_eq!(mode(&w.state()), 0o700, "a new state dir is private");
@@ -282,6 +285,10 @@ const USER_CONFIG: &str = r#"// My gateway config: keep this comment.
   models: { providers: { huggingface: {
     models: [ { id: 'deepseek-ai/DeepSeek-R1', name: 'My own R1', alias: 'r1', extra: { keep: true } } ],
   } } },
+  plugins: { entries: {
+    // from the package's earlier id
+    'hf-plugin': { config: { billTo: 'my-org', retry: { maxAttempts: 2 } } },
+  } },
   gateway: { port: 18789, },
 }
 "#;
@@ -291,6 +298,21 @@ fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
     let w = world();
     fs::write(w.config(), USER_CONFIG).unwrap();
     fs::set_permissions(w.config(), fs::Permissions::from_mode(0o640)).unwrap();
+    // Until onboarding moves them, the settings in their old places are
+    // refused in one line naming where each belongs.
+    let refused = run(w.command(&["models"]));
+    assert_eq!(refused.code, Some(2), "{}", refused.all());
+    for moved in [
+        "plugins.entries.hf-plugin.config.billTo -> plugins.entries.huggingface.config.billTo",
+        "plugins.entries.hf-plugin.config.retry.maxAttempts -> plugins.entries.huggingface.config.retry.maxAttempts",
+        "models.providers.huggingface.models[0].alias -> agents.defaults.models[\"huggingface/deepseek-ai/DeepSeek-R1\"].alias",
+    ] {
+        assert!(
+            refused.stderr.contains(moved),
+            "{moved}: {}",
+            refused.stderr
+        );
+    }
     let out = w.onboard(&["--huggingface-api-key", KEY]);
     out.ok();
     assert!(
@@ -320,6 +342,25 @@ fn an_existing_config_keeps_comments_unknown_keys_user_entries_and_fallbacks() {
     assert!(!text.contains("alias: 'r1'"), "{text}");
     assert!(out.stdout.contains("moved"), "{}", out.stdout);
     let config = json5_file(&w.config());
+    // The plugin's settings moved from the package's earlier entry, which
+    // is gone with them.
+    assert!(
+        out.stdout.contains(
+            "plugins.entries.hf-plugin.config.billTo -> plugins.entries.huggingface.config.billTo"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        config["plugins"]["entries"],
+        serde_json::json!({ "huggingface": { "enabled": true, "config": {
+            "billTo": "my-org", "retry": { "maxAttempts": 2 },
+        } } })
+    );
+    assert_eq!(
+        config["meta"]["migrations"]["modelPolicyAllowlist"], true,
+        "the gateway's next write keeps `agents.defaults.models` an alias map"
+    );
     let model = &config["agents"]["defaults"]["model"];
     assert_eq!(model["primary"], "huggingface/deepseek-ai/DeepSeek-R1");
     assert_eq!(

@@ -177,7 +177,7 @@ pub struct Answers {
     pub key: String,
     /// The default model.
     pub model: ResolvedModel,
-    /// Settings to move out of places the gateway refuses.
+    /// Settings to move out of places the gateway refuses or ignores.
     pub moves: Vec<MovedSetting>,
 }
 
@@ -193,7 +193,7 @@ impl std::fmt::Debug for Answers {
 impl Answers {
     /// The config change: what the gateway's own onboarding writes for the
     /// chosen default model, plus `moves` (settings taken out of places the
-    /// gateway refuses).
+    /// gateway refuses or ignores).
     pub fn config_edit(&self) -> ConfigEdit {
         // The gateway names its default model "Hugging Face"; another model
         // the user picks is named as the catalog shows it.

@@ -34,8 +34,9 @@ pub const DEFAULT_ALIAS: &str = "Hugging Face";
 /// What onboarding makes true in the config: what the gateway's own
 /// `openclaw onboard --auth-choice huggingface-api-key` writes (the default
 /// model and its alias, the auth profile, the provider entry, `models.mode`,
-/// the gateway's Hugging Face plugin enabled), and optionally settings moved
-/// out of places the gateway refuses.
+/// the gateway's Hugging Face plugin enabled, the model-policy migration
+/// marker), and optionally settings moved out of places the gateway refuses
+/// or ignores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigEdit {
     /// `agents.defaults.model.primary` (fallbacks are kept; a string
@@ -44,9 +45,20 @@ pub struct ConfigEdit {
     /// `agents.defaults.models[primary].alias`, written only when there is none.
     pub alias: Option<String>,
     /// Settings to move where the gateway accepts them (see
-    /// [`crate::config::MovedSetting`]); a value already at the new place wins.
+    /// [`crate::config::MovedSetting`]); a value already at the new place
+    /// wins, and the objects each names in its `prune` go when the moves
+    /// leave them empty.
     pub moves: Vec<MovedSetting>,
 }
+
+/// The marker with which the gateway records that a non-empty
+/// `agents.defaults.models` map is a list of aliases and options, not an
+/// allow-list. Without it (or an `agents.defaults.modelPolicy` object), the
+/// gateway's next write of the config (`openclaw plugins install`,
+/// `config set`, `models set`, ...) turns the map's refs into
+/// `agents.defaults.modelPolicy.allow`, refusing every other model. The
+/// gateway's own onboarding writes it.
+pub const MODEL_POLICY_MARKER: [&str; 3] = ["meta", "migrations", "modelPolicyAllowlist"];
 
 /// One "make sure this is so" change at a key path (array elements by index).
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +67,8 @@ enum Change {
     Set { path: Vec<String>, value: Value },
     /// No key at `path`.
     Remove { path: Vec<String> },
+    /// No key at `path` if its value is an empty object (when applied).
+    RemoveIfEmpty { path: Vec<String> },
 }
 
 fn keys(path: &[&str]) -> Vec<String> {
@@ -130,6 +144,11 @@ impl ConfigEdit {
             keys(&["plugins", "entries", "huggingface", "enabled"]),
             Value::Bool(true),
         );
+        // `true` is the marker's only valid value.
+        if !at(before, &keys(&["agents", "defaults", "modelPolicy"])).is_some_and(Value::is_object)
+        {
+            set(keys(&MODEL_POLICY_MARKER), Value::Bool(true));
+        }
         let alias_path = keys(&["agents", "defaults", "models", &self.primary, "alias"]);
         let mut aliased = !missing(before, &alias_path);
         for moved in &self.moves {
@@ -148,6 +167,21 @@ impl ConfigEdit {
                 path: moved.from.clone(),
             });
         }
+        // Emptied enclosing objects, innermost first, each once.
+        let mut emptied: Vec<Vec<String>> = self
+            .moves
+            .iter()
+            .flat_map(|m| {
+                (1..=m.prune.min(m.from.len())).map(|n| m.from[..m.from.len() - n].to_vec())
+            })
+            .collect();
+        emptied.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        emptied.dedup();
+        out.extend(
+            emptied
+                .into_iter()
+                .map(|path| Change::RemoveIfEmpty { path }),
+        );
         if let Some(alias) = self.alias.as_ref().filter(|_| !aliased) {
             out.push(Change::Set {
                 path: alias_path,
@@ -164,6 +198,11 @@ fn apply_to_value(document: &mut Value, changes: &[Change]) {
         match change {
             Change::Set { path, value } => set_value(document, path, value.clone()),
             Change::Remove { path } => remove_value(document, path),
+            Change::RemoveIfEmpty { path } => {
+                if at(document, path).is_some_and(|v| v.as_object().is_some_and(Map::is_empty)) {
+                    remove_value(document, path);
+                }
+            }
         }
     }
 }
@@ -269,6 +308,19 @@ fn apply_to_tree(root: &CstRootNode, changes: &[Change]) {
                     continue;
                 };
                 if let Some(prop) = tree_object(root, parents, false).and_then(|o| o.get(last)) {
+                    prop.remove();
+                }
+            }
+            Change::RemoveIfEmpty { path } => {
+                let Some((last, parents)) = path.split_last() else {
+                    continue;
+                };
+                if let Some(prop) = tree_object(root, parents, false).and_then(|o| o.get(last))
+                    && prop
+                        .value()
+                        .and_then(|v| v.as_object())
+                        .is_some_and(|o| o.properties().is_empty())
+                {
                     prop.remove();
                 }
             }

@@ -43,23 +43,22 @@ pub struct ValidConfig {
     pub base_url: Option<String>,
     /// `models.providers.huggingface.models`: the user's entries, as written.
     pub user_models: Vec<Value>,
-    /// `plugins.entries.hf-plugin.config`: the plugin's settings, which the
-    /// plugin validates itself.
+    /// `plugins.entries.huggingface.config` without `transport` (the
+    /// gateway package's own key): the plugin's settings, which the plugin
+    /// validates itself.
     pub plugin_config: Map<String, Value>,
-    /// `plugins.entries.huggingface.config.discovery.enabled`: the gateway's
-    /// own switch for Hugging Face discovery, honoured too.
-    pub gateway_discovery: Option<bool>,
-    /// Settings where the gateway refuses them, and where they belong.
+    /// Settings where the gateway refuses or ignores them, and where they belong.
     pub moved: Vec<MovedSetting>,
     /// `auth.profiles`.
     pub auth_profiles: BTreeMap<String, AuthProfile>,
 }
 
-/// A setting in a place the gateway's config schema refuses, and the place it
-/// belongs: our plugin settings used to live in the gateway's own
-/// `plugins.entries.huggingface.config` (which accepts only
-/// `discovery.enabled`), and aliases in provider model entries (which the
-/// gateway accepts only in `agents.defaults.models`).
+/// A setting in a place the gateway refuses or ignores, and the place it
+/// belongs: aliases in provider model entries (the gateway accepts them only
+/// in `agents.defaults.models`), and our plugin's settings in
+/// `plugins.entries.hf-plugin.config`, the entry of the plugin package's
+/// earlier id (the gateway ignores it as a stale entry; the package is now
+/// `huggingface`, so they live in `plugins.entries.huggingface.config`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MovedSetting {
     /// Where it is, as keys from the root.
@@ -68,6 +67,10 @@ pub struct MovedSetting {
     pub to: Vec<String>,
     /// Its value.
     pub value: Value,
+    /// How many of the objects enclosing `from`, innermost first, go too
+    /// when the move leaves them empty (the old package entry: nothing
+    /// installed has its id any more).
+    pub prune: usize,
 }
 
 impl MovedSetting {
@@ -85,10 +88,19 @@ impl MovedSetting {
     }
 }
 
-/// Our OpenClaw plugin package's id: its `plugins.entries` entry holds the
-/// provider plugin's settings, validated by the gateway against the
-/// package's `configSchema`.
-pub const PLUGIN_ENTRY: &str = "hf-plugin";
+/// Our OpenClaw plugin package's id, the same as the gateway's bundled
+/// provider it replaces: its `plugins.entries` entry holds the provider
+/// plugin's settings, validated by the gateway against the package's
+/// `configSchema`.
+pub const PLUGIN_ENTRY: &str = "huggingface";
+
+/// The package's earlier id; settings in its entry belong in
+/// [`PLUGIN_ENTRY`]'s.
+pub const OLD_PLUGIN_ENTRY: &str = "hf-plugin";
+
+/// Keys of [`PLUGIN_ENTRY`]'s config that belong to the gateway package
+/// (how it reaches the plugin), not to the plugin.
+pub const PACKAGE_KEYS: &[&str] = &["transport"];
 
 /// A key path being walked; renders as `a.b["x/y"][2]`.
 #[derive(Clone, Default)]
@@ -283,6 +295,7 @@ impl Checker {
                                 "alias".into(),
                             ],
                             value: Value::String(alias),
+                            prune: 0,
                         });
                     }
                     out.user_models.push(item.clone());
@@ -305,49 +318,47 @@ impl Checker {
         if let Some(entry) = self.object(e.get(PLUGIN_ENTRY), &ours) {
             self.enabled(entry, &ours);
             if let Some(c) = self.object(entry.get("config"), &ours.key("config")) {
-                out.plugin_config = c.clone();
+                out.plugin_config = c
+                    .iter()
+                    .filter(|(k, _)| !PACKAGE_KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
             }
         }
-        let gateway = entries.key("huggingface");
-        let Some(entry) = self.object(e.get("huggingface"), &gateway) else {
+        // The earlier id's entry: every setting in it moves, one leaf at a
+        // time (`discovery.intervalSeconds`, not all of `discovery`), so
+        // that a value already in the new place wins key by key.
+        let old = entries.key(OLD_PLUGIN_ENTRY);
+        let Some(entry) = self.object(e.get(OLD_PLUGIN_ENTRY), &old) else {
             return;
         };
-        self.enabled(entry, &gateway);
-        let config_path = gateway.key("config");
-        let Some(config) = self.object(entry.get("config"), &config_path) else {
+        let Some(config) = self.object(entry.get("config"), &old.key("config")) else {
             return;
         };
-        let moved = |keys: &[&str], value: &Value| MovedSetting {
-            from: ["plugins", "entries", "huggingface", "config"]
-                .iter()
-                .chain(keys)
-                .map(|k| k.to_string())
-                .collect(),
-            to: ["plugins", "entries", PLUGIN_ENTRY, "config"]
-                .iter()
-                .chain(keys)
-                .map(|k| k.to_string())
-                .collect(),
-            value: value.clone(),
+        let moved = |keys: &[&str], value: &Value| {
+            let path = |entry: &str| -> Vec<String> {
+                ["plugins", "entries", entry, "config"]
+                    .iter()
+                    .chain(keys)
+                    .map(|k| k.to_string())
+                    .collect()
+            };
+            MovedSetting {
+                from: path(OLD_PLUGIN_ENTRY),
+                to: path(PLUGIN_ENTRY),
+                value: value.clone(),
+                // Up to and including the entry itself.
+                prune: keys.len() + 1,
+            }
         };
         for (key, value) in config {
-            if key != "discovery" {
-                out.moved.push(moved(&[key], value));
-                continue;
-            }
-            let Some(discovery) = self.object(Some(value), &config_path.key(key)) else {
-                continue;
-            };
-            for (inner, value) in discovery {
-                if inner == "enabled" {
-                    match value {
-                        Value::Bool(b) => out.gateway_discovery = Some(*b),
-                        Value::Null => {}
-                        other => self.bad(&config_path.key(key).key(inner), "true or false", other),
+            match value {
+                Value::Object(inner) if !inner.is_empty() => {
+                    for (inner, value) in inner {
+                        out.moved.push(moved(&[key, inner], value));
                     }
-                } else {
-                    out.moved.push(moved(&[key, inner], value));
                 }
+                _ => out.moved.push(moved(&[key], value)),
             }
         }
     }
@@ -429,7 +440,7 @@ mod tests {
             "models": { "providers": { "huggingface": {
                 "baseUrl": "ftp://x", "models": [ { "name": "no id" }, "x", { "id": "a/b" } ],
             } } },
-            "plugins": { "entries": { "hf-plugin": { "config": [] }, "huggingface": { "enabled": 1 } } },
+            "plugins": { "entries": { "huggingface": { "enabled": 1, "config": [] }, "hf-plugin": { "config": "x" } } },
             "auth": { "profiles": { "huggingface:default": { "mode": 1 } } },
         });
         let problems = validate(&doc).unwrap_err();
@@ -444,8 +455,9 @@ mod tests {
                 "models.providers.huggingface.models[0].id",
                 "models.providers.huggingface.models[1]",
                 "models.providers.huggingface.models[2].name",
-                "plugins.entries.hf-plugin.config",
                 "plugins.entries.huggingface.enabled",
+                "plugins.entries.huggingface.config",
+                "plugins.entries.hf-plugin.config",
                 "auth.profiles[\"huggingface:default\"].mode",
             ]
         );
@@ -463,28 +475,50 @@ mod tests {
     }
 
     #[test]
-    fn settings_the_gateway_refuses_are_reported_with_where_they_belong() {
+    fn the_plugin_settings_are_the_package_entrys_config_without_its_own_keys() {
+        let v = validate(&json!({
+            "plugins": { "entries": { "huggingface": { "config": {
+                "billTo": "org",
+                "discovery": { "enabled": false, "intervalSeconds": 60 },
+                "transport": { "mode": "serve" },
+            } } } },
+        }))
+        .unwrap();
+        assert_eq!(
+            Value::Object(v.plugin_config),
+            json!({ "billTo": "org", "discovery": { "enabled": false, "intervalSeconds": 60 } })
+        );
+        assert!(v.moved.is_empty(), "{:?}", v.moved);
+    }
+
+    #[test]
+    fn settings_the_gateway_refuses_or_ignores_are_reported_with_where_they_belong() {
         let v = validate(&json!({
             "models": { "providers": { "huggingface": { "models": [
                 { "id": "a/b", "name": "B", "alias": "bee" },
             ] } } },
-            "plugins": { "entries": { "huggingface": { "config": {
+            "plugins": { "entries": { "hf-plugin": { "enabled": true, "config": {
                 "discovery": { "enabled": false, "intervalSeconds": 60 },
                 "billTo": "org",
+                "retry": {},
             } } } },
         }))
         .unwrap();
-        assert_eq!(v.gateway_discovery, Some(false));
+        assert!(v.plugin_config.is_empty());
         let moved: Vec<String> = v.moved.iter().map(MovedSetting::describe).collect();
         assert_eq!(
             moved,
             [
                 "models.providers.huggingface.models[0].alias -> agents.defaults.models[\"huggingface/a/b\"].alias",
-                "plugins.entries.huggingface.config.billTo -> plugins.entries.hf-plugin.config.billTo",
-                "plugins.entries.huggingface.config.discovery.intervalSeconds -> plugins.entries.hf-plugin.config.discovery.intervalSeconds",
+                "plugins.entries.hf-plugin.config.billTo -> plugins.entries.huggingface.config.billTo",
+                "plugins.entries.hf-plugin.config.discovery.enabled -> plugins.entries.huggingface.config.discovery.enabled",
+                "plugins.entries.hf-plugin.config.discovery.intervalSeconds -> plugins.entries.huggingface.config.discovery.intervalSeconds",
+                "plugins.entries.hf-plugin.config.retry -> plugins.entries.huggingface.config.retry",
             ]
         );
         assert_eq!(v.moved[1].value, json!("org"));
+        let prunes: Vec<usize> = v.moved.iter().map(|m| m.prune).collect();
+        assert_eq!(prunes, [0, 2, 3, 3, 2]);
     }
 
     #[test]

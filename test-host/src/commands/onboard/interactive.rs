@@ -152,13 +152,14 @@ async fn key_and_catalog(
     }
 }
 
-/// Settings in places the gateway refuses: listed, and moved if the user agrees.
+/// Settings in places the gateway refuses or ignores: listed, and moved if
+/// the user agrees.
 async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
     let moves = target.config.moved_settings()?;
     if moves.is_empty() {
         return Ok(moves);
     }
-    outln!("The gateway refuses these settings where the config has them:")?;
+    outln!("The gateway refuses or ignores these settings where the config has them:")?;
     for moved in &moves {
         outln!("  {}", moved.describe())?;
     }
@@ -169,7 +170,7 @@ async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
     })
     .await?;
     if !agreed {
-        outln!("Left as they are: the gateway will not start with this config until they move.")?;
+        outln!("Left as they are: test-host refuses this config until they move.")?;
     }
     Ok(if agreed { moves } else { Vec::new() })
 }

@@ -67,7 +67,9 @@ pub async fn run(
         .resolve(wanted)
         .map_err(|e| CliError::usage(format!("--model {wanted}: {}", e.message)))?;
     // The flags ask for a working setup, and the gateway refuses a config
-    // with settings in the old places: move them (the summary lists them).
+    // with an alias in a provider model entry and ignores the plugin's
+    // settings in the package's earlier entry: move them (the summary lists
+    // them).
     let moves = target.config.moved_settings()?;
     save(global, &target, &Answers { key, model, moves })
 }

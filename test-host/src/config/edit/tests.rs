@@ -39,6 +39,7 @@ fn a_fresh_config_gets_what_the_gateways_onboarding_writes() {
                 "mode": "merge",
             },
             "plugins": { "entries": { "huggingface": { "enabled": true } } },
+            "meta": { "migrations": { "modelPolicyAllowlist": true } },
         })
     );
     // Applying it again changes nothing, byte for byte.
@@ -130,34 +131,36 @@ fn a_users_own_provider_entry_and_mode_are_kept() {
 }
 
 #[test]
-fn settings_in_refused_places_move_keeping_comments_and_the_new_places_values() {
+fn settings_in_refused_or_ignored_places_move_keeping_comments_and_the_new_places_values() {
     let text = r#"{
   // mine
   models: { providers: { huggingface: { models: [ { id: 'a/b', name: 'B', alias: 'bee' } ] } } },
   plugins: { entries: {
-    huggingface: { config: { discovery: { enabled: false, intervalSeconds: 60 }, billTo: 'old' } },
-    'hf-plugin': { config: { billTo: 'new' } },
+    huggingface: { config: { billTo: 'new', discovery: { enabled: false } } },  // kept
+    'hf-plugin': { config: { discovery: { intervalSeconds: 60 }, billTo: 'old', retry: { maxAttempts: 2 } } },
   } },
 }
 "#;
     let moves = crate::config::validate(&value(text)).unwrap().moved;
-    assert_eq!(moves.len(), 3);
+    assert_eq!(moves.len(), 4);
     let out = ConfigEdit { moves, ..edit() }
         .render(Path::new("c.json5"), text)
         .unwrap();
     assert!(
-        out.kept_layout && out.text.contains("// mine"),
+        out.kept_layout && out.text.contains("// mine") && out.text.contains("// kept"),
         "{}",
         out.text
     );
     let v = value(&out.text);
     assert_eq!(
-        v["plugins"]["entries"]["huggingface"],
-        serde_json::json!({ "enabled": true, "config": { "discovery": { "enabled": false } } })
-    );
-    assert_eq!(
-        v["plugins"]["entries"]["hf-plugin"]["config"],
-        serde_json::json!({ "billTo": "new", "discovery": { "intervalSeconds": 60 } })
+        v["plugins"]["entries"],
+        serde_json::json!({ "huggingface": { "enabled": true, "config": {
+            "billTo": "new",
+            "discovery": { "enabled": false, "intervalSeconds": 60 },
+            "retry": { "maxAttempts": 2 },
+        } } }),
+        "the emptied old entry is gone:\n{}",
+        out.text
     );
     assert_eq!(
         v["agents"]["defaults"]["models"]["huggingface/a/b"]["alias"],
@@ -170,6 +173,50 @@ fn settings_in_refused_places_move_keeping_comments_and_the_new_places_values() 
     );
     let left = crate::config::validate(&v).unwrap().moved;
     assert!(left.is_empty(), "{left:?}");
+    assert_eq!(render(&out.text).text, out.text);
+}
+
+#[test]
+fn the_old_entry_stays_while_it_holds_anything_but_the_moved_settings() {
+    let text = "{plugins: {entries: {'hf-plugin': {enabled: true, config: {billTo: 'org'}}}}}";
+    let moves = crate::config::validate(&value(text)).unwrap().moved;
+    let out = ConfigEdit { moves, ..edit() }
+        .render(Path::new("c.json5"), text)
+        .unwrap();
+    let v = value(&out.text);
+    assert_eq!(
+        v["plugins"]["entries"]["hf-plugin"],
+        serde_json::json!({ "enabled": true })
+    );
+    assert_eq!(
+        v["plugins"]["entries"]["huggingface"]["config"]["billTo"],
+        "org"
+    );
+}
+
+#[test]
+fn the_model_policy_marker_is_written_unless_the_config_has_it_or_a_policy() {
+    let marker = |text: &str| value(&render(text).text)["meta"]["migrations"].clone();
+    // Kept with the rest of `meta`.
+    assert_eq!(
+        marker(
+            "{meta: {lastTouchedVersion: '2026.9.6', migrations: {utilityModelSeparation: true}}}"
+        ),
+        serde_json::json!({ "utilityModelSeparation": true, "modelPolicyAllowlist": true })
+    );
+    // `true` is its only valid value.
+    assert_eq!(
+        marker("{meta: {migrations: {modelPolicyAllowlist: false}}}"),
+        serde_json::json!({ "modelPolicyAllowlist": true })
+    );
+    // A policy of the user's own: nothing to migrate, no marker.
+    let text = "{agents: {defaults: {modelPolicy: {allow: ['huggingface/*']}}}}";
+    let v = value(&render(text).text);
+    assert!(v.get("meta").is_none(), "{v}");
+    assert_eq!(
+        v["agents"]["defaults"]["modelPolicy"],
+        serde_json::json!({ "allow": ["huggingface/*"] })
+    );
 }
 
 #[test]
