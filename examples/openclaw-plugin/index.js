@@ -1,210 +1,221 @@
-// OpenClaw provider plugin "hf-plugin": the Hugging Face provider plugin (a
-// Rust cdylib) as the gateway's model provider, through `test-host serve`,
-// which serves it as a local OpenAI-compatible endpoint.
+// OpenClaw provider plugin `huggingface`: the Hugging Face provider plugin (a
+// Rust library with a stable ABI) inside the gateway's own process, through
+// the host-node addon. It takes the place of the gateway's bundled Hugging
+// Face provider: same provider id, refs (`huggingface/<org>/<model>[:suffix]`),
+// `models.providers.huggingface` config and onboarding flags.
 //
-// Plain ESM with no imports from openclaw, so the gateway loads it as it is:
-// no build step. The gateway talks `openai-completions` to the endpoint; this
-// file only tells it where the endpoint is, which key to send, and which
-// models exist (the endpoint's live catalog, with context windows, prices and
-// capabilities from the router's backends).
-//
-//   OPENCLAW_HF_SERVE_URL  the endpoint (default http://127.0.0.1:8788/v1)
-//   OPENCLAW_HF_SERVE_KEY  its local access key. The gateway sends it with
-//                          every request; put it in the environment or in
-//                          `<state dir>/.env`, which the gateway reads. The
-//                          catalog and the start-up check fall back to the
-//                          serve-key file `test-host serve` keeps there.
+// Nothing here runs at import time but definitions: the gateway imports the
+// package in catalog worker threads too, and the native code loads on first
+// use (lib/native.js).
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { isMainThread } from "node:worker_threads";
 
-const PLUGIN_ID = "hf-plugin";
-const PROVIDER_ID = "hf-plugin";
-const DEFAULT_URL = "http://127.0.0.1:8788/v1";
-const KEY_ENV = "OPENCLAW_HF_SERVE_KEY";
-const URL_ENV = "OPENCLAW_HF_SERVE_URL";
-const CATALOG_TIMEOUT_MS = 10_000;
+import { createProviderApiKeyAuthMethod } from "openclaw/plugin-sdk/provider-auth";
 
-function endpoint() {
-  const raw = (process.env[URL_ENV] || DEFAULT_URL).trim();
-  return raw.replace(/\/+$/, "");
-}
+import { backendPrice, modelDefinition, modelDefinitions } from "./lib/catalog.js";
+import { reasonForCode } from "./lib/errors.js";
+import { loadedHost, privateHost, sharedHost } from "./lib/native.js";
+import { chatRequest } from "./lib/request.js";
+import { serveCatalog, serveCompletion } from "./lib/serve.js";
+import { DEFAULT_BASE_URL, PROVIDER_ID, baseUrl, ownConfig, pluginSettings, transport } from "./lib/settings.js";
+import { pipe } from "./lib/stream.js";
 
-function stateDir() {
-  const dir = process.env.OPENCLAW_STATE_DIR;
-  return dir && dir.trim() ? dir : path.join(os.homedir(), ".openclaw");
-}
+const manifest = JSON.parse(fs.readFileSync(new URL("./openclaw.plugin.json", import.meta.url), "utf8"));
+const DEFAULT_MODEL = "huggingface/deepseek-ai/DeepSeek-R1";
+const TOKEN_VARS = ["HUGGINGFACE_HUB_TOKEN", "HF_TOKEN"];
+const FIX_TOKEN =
+  "replace it with `openclaw models auth paste-api-key --provider huggingface` (or `openclaw onboard --auth-choice huggingface-api-key`), or set HF_TOKEN for the gateway";
+const BUILTIN = new Map(manifest.modelCatalog.providers[PROVIDER_ID].models.map((m) => [m.id, m]));
 
-/** The local key: $OPENCLAW_HF_SERVE_KEY, else `<state dir>/serve-key`. */
-function serveKey() {
-  const fromEnv = process.env[KEY_ENV];
-  if (fromEnv && fromEnv.trim()) return fromEnv.trim();
-  try {
-    const key = fs.readFileSync(path.join(stateDir(), "serve-key"), "utf8").trim();
-    return key || null;
-  } catch {
-    return null;
+/** Gateway-specific advice for the errors whose fix is the gateway's own commands. */
+function gatewayHint(error) {
+  if (error.kind === "auth") return `the Hugging Face token was refused: ${FIX_TOKEN}`;
+  if (error.kind === "permission") {
+    return `the token lacks "Make calls to Inference Providers": create a fine-grained token with it at https://huggingface.co/settings/tokens, then ${FIX_TOKEN}`;
   }
+  return undefined;
 }
 
-/** What to do when nothing answers, said the same way everywhere. */
-function notRunning(url, why) {
-  return (
-    `[${PLUGIN_ID}] nothing usable answers at ${url} (${why}). ` +
-    `Start the endpoint with \`test-host serve\` (see examples/openclaw-plugin/README.md), ` +
-    `or point ${URL_ENV} at it.`
-  );
-}
-
-/** The metadata `test-host serve` lists, as the gateway's model definition. */
-function toModel(row) {
-  const id = typeof row?.id === "string" ? row.id.trim() : "";
-  if (!id) return null;
-  const input = Array.isArray(row.input_modalities)
-    ? row.input_modalities.filter((m) => m === "text" || m === "image")
-    : [];
-  const price = (v) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
-  const model = {
-    id,
-    name: typeof row.name === "string" && row.name.trim() ? row.name.trim() : id,
-    reasoning: row.reasoning === true,
-    input: input.length ? input : ["text"],
-    cost: {
-      input: price(row.pricing?.input),
-      output: price(row.pricing?.output),
-      cacheRead: 0,
-      cacheWrite: 0,
+/** What onboarding writes: the provider entry (the user's own entries kept) and the default model's alias. */
+function applyOnboardingConfig(cfg) {
+  const models = { ...(cfg.agents?.defaults?.models ?? {}) };
+  models[DEFAULT_MODEL] = { ...(models[DEFAULT_MODEL] ?? {}), alias: models[DEFAULT_MODEL]?.alias ?? "Hugging Face" };
+  const existing = cfg.models?.providers?.[PROVIDER_ID] ?? {};
+  return {
+    ...cfg,
+    agents: { ...cfg.agents, defaults: { ...cfg.agents?.defaults, models } },
+    models: {
+      ...cfg.models,
+      mode: cfg.models?.mode ?? "merge",
+      providers: {
+        ...cfg.models?.providers,
+        [PROVIDER_ID]: { baseUrl: DEFAULT_BASE_URL, api: "openai-completions", models: [], ...existing },
+      },
     },
   };
-  if (Number.isInteger(row.context_window) && row.context_window > 0) {
-    model.contextWindow = row.context_window;
-  }
-  if (Number.isInteger(row.max_tokens) && row.max_tokens > 0) {
-    model.maxTokens = row.max_tokens;
-  }
-  if (row.supports_tools === false) {
-    model.compat = { supportsTools: false };
-  }
-  return model;
-}
-
-// The last catalog this process fetched: dynamic refs (`agent --local`
-// resolves models without the live catalog) get its metadata when it has it.
-const known = new Map();
-
-async function fetchCatalog(url, key, logger) {
-  let response;
-  try {
-    response = await fetch(`${url}/models`, {
-      headers: { Authorization: `Bearer ${key ?? ""}`, Accept: "application/json" },
-      signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
-    });
-  } catch (err) {
-    logger?.warn?.(notRunning(url, err?.cause?.code ?? err?.message ?? String(err)));
-    return [];
-  }
-  if (response.status === 401) {
-    logger?.warn?.(
-      `[${PLUGIN_ID}] ${url} refused the local key: set ${KEY_ENV} to what \`test-host serve --print-key\` prints`,
-    );
-    return [];
-  }
-  if (!response.ok) {
-    logger?.warn?.(notRunning(url, `GET /models answered HTTP ${response.status}`));
-    return [];
-  }
-  const body = await response.json().catch(() => null);
-  if (!Array.isArray(body?.data)) {
-    logger?.warn?.(notRunning(url, "GET /models is not a model list"));
-    return [];
-  }
-  const models = body.data.map(toModel).filter(Boolean);
-  known.clear();
-  for (const m of models) known.set(m.id, m);
-  return models;
 }
 
 export default {
-  id: PLUGIN_ID, // must equal openclaw.plugin.json "id"
+  id: PROVIDER_ID, // = openclaw.plugin.json "id": this package replaces the bundled provider
   name: "Hugging Face (provider plugin)",
-  description: "Hugging Face Inference Providers through the provider plugin served by `test-host serve`",
+  description: manifest.description,
   register(api) {
+    const log = (level, message) => (api.logger?.[level] ?? api.logger?.info)?.call(api.logger, message);
+    const pluginLog = (record) => log(record.level === "trace" ? "debug" : record.level, `[huggingface] ${record.message}`);
+    // Why a ref did not resolve, for the gateway's "Unknown model" line.
+    const unknown = new Map();
+
+    /** The realm's host with the settings of `config`, for hooks that have no key of their own. */
+    const hostFor = (config, apiKey) => sharedHost(pluginSettings({ config, apiKey }), { log: pluginLog });
+
     api.registerProvider({
       id: PROVIDER_ID,
-      label: "Hugging Face (provider plugin)",
-      envVars: [KEY_ENV],
-      auth: [],
+      label: "Hugging Face",
+      docsPath: "/providers/huggingface",
+      envVars: TOKEN_VARS,
+      auth: [
+        createProviderApiKeyAuthMethod({
+          providerId: PROVIDER_ID,
+          methodId: "api-key",
+          label: "Hugging Face API key",
+          hint: "Inference API (HF token)",
+          optionKey: "huggingfaceApiKey",
+          flagName: "--huggingface-api-key",
+          envVar: TOKEN_VARS[0],
+          promptMessage: "Enter Hugging Face API key",
+          defaultModel: DEFAULT_MODEL,
+          expectedProviders: [PROVIDER_ID],
+          wizard: {
+            choiceId: "huggingface-api-key",
+            choiceLabel: "Hugging Face API key",
+            groupId: "huggingface",
+            groupLabel: "Hugging Face",
+            methodId: "api-key",
+          },
+          applyConfig: applyOnboardingConfig,
+        }),
+      ],
 
-      // The live catalog: `models list --refresh` and the gateway at start.
+      // The live catalog (gateway start and reloads, `models list --refresh`),
+      // from the plugin: the router's list merged with the built-in one, with
+      // backends, prices and context windows. It runs in a catalog worker
+      // thread, which gets a plugin of its own for the job.
       catalog: {
         order: "simple",
         run: async (ctx) => {
-          const url = endpoint();
-          const resolved = ctx.resolveProviderApiKey?.(PROVIDER_ID) ?? {};
-          // For an env-sourced key `apiKey` is a marker (the variable's name)
-          // that is safe to store in generated catalogs; the secret is
-          // `discoveryApiKey`. A key from the file has no marker.
-          const key = resolved.discoveryApiKey ?? serveKey();
-          const models = await fetchCatalog(url, key, api.logger);
+          const config = ctx.config;
+          if (ownConfig(config).discovery?.enabled === false) return null;
+          const { apiKey, discoveryApiKey } = ctx.resolveProviderApiKey?.(PROVIDER_ID) ?? {};
+          if (!apiKey) return null;
+          const t = transport(config);
+          let models;
+          if (t.mode === "serve") {
+            models = await serveCatalog(t, process.env[t.keyEnv]);
+          } else {
+            const settings = pluginSettings({ config, apiKey: discoveryApiKey ?? apiKey });
+            const host = isMainThread ? await sharedHost(settings, { log: pluginLog }) : await privateHost(settings, { log: pluginLog });
+            try {
+              try {
+                await host.refresh((ownConfig(config).discovery?.timeoutSeconds ?? 30) * 1000);
+              } catch (err) {
+                // The list in memory (built-in, plus the last good one) still answers.
+                log("warn", `[huggingface] model list refresh failed: ${err.message}`);
+              }
+              models = await host.discover();
+            } finally {
+              if (!isMainThread) await host.shutdown(1000);
+            }
+          }
           return {
-            provider: {
-              baseUrl: url,
-              api: "openai-completions",
-              apiKey: resolved.apiKey ?? KEY_ENV,
-              models,
-            },
+            provider: { baseUrl: baseUrl(config), api: "openai-completions", apiKey, models: modelDefinitions(models) },
           };
         },
       },
 
-      // Offline: no network here, by the gateway's contract.
-      staticCatalog: {
-        order: "simple",
-        run: async () => ({
-          provider: { baseUrl: endpoint(), api: "openai-completions", models: [] },
-        }),
-      },
-
-      // Embedded runs (`openclaw agent --local`) resolve refs without the
-      // live catalog: any `hf-plugin/<id>[:suffix]` is a model at the
-      // endpoint; the endpoint's plugin checks the ref and says if it is not.
+      // Refs the catalog does not list as such: suffixes (`:cheapest`, a
+      // backend), aliases, and every ref in `agent --local`, which runs
+      // without the live catalog. Synchronous: until the plugin has loaded
+      // (prepareDynamicModel waits for it) a ref gets a provisional model.
       resolveDynamicModel: (ctx) => {
         const id = String(ctx.modelId ?? "").trim();
         if (!id) return null;
-        const base = id.split(":")[0];
-        const meta = known.get(id) ?? known.get(base) ?? toModel({ id });
-        return {
-          ...meta,
-          id,
+        const base = {
           provider: PROVIDER_ID,
           api: "openai-completions",
-          baseUrl: endpoint(),
+          baseUrl: baseUrl(ctx.config, ctx.providerConfig?.baseUrl),
         };
-      },
-
-      // Before a run: is the endpoint there? A clear line now beats the
-      // gateway's generic "connection refused" after its retries.
-      prepareDynamicModel: async () => {
-        const url = endpoint();
-        const key = serveKey();
+        const host = transport(ctx.config).mode === "serve" ? null : loadedHost();
+        if (!host) {
+          const known = BUILTIN.get(id.split(":")[0]);
+          return { ...modelDefinition(known ?? { id, name: id }, { id }), ...base };
+        }
         try {
-          const response = await fetch(`${url}/models`, {
-            headers: { Authorization: `Bearer ${key ?? ""}` },
-            signal: AbortSignal.timeout(CATALOG_TIMEOUT_MS),
-          });
-          if (response.status === 401) {
-            throw new Error(
-              `[${PLUGIN_ID}] ${url} refused the local key: set ${KEY_ENV} to what \`test-host serve --print-key\` prints`,
-            );
-          }
-          if (response.ok) {
-            await fetchCatalog(url, key, api.logger);
-          }
+          const resolved = host.resolve(`${PROVIDER_ID}/${id}`);
+          return { ...modelDefinition(resolved.info, { id, name: resolved.displayName }), ...base };
         } catch (err) {
-          if (String(err?.message ?? "").startsWith(`[${PLUGIN_ID}]`)) throw err;
-          throw new Error(notRunning(url, err?.cause?.code ?? err?.message ?? String(err)));
+          if (err.kind === "model_not_found") {
+            // The gateway says "Unknown model", adds our hint, and moves on
+            // to a fallback model if one is configured.
+            unknown.set(id, err.detail);
+            return null;
+          }
+          // A malformed ref or a backend the model does not have: stop here
+          // with what is wrong and the live backends, before anything is sent.
+          throw new Error(`[huggingface] ${err.detail}`);
         }
       },
+
+      prepareDynamicModel: async (ctx) => {
+        if (transport(ctx.config).mode === "serve") return;
+        await hostFor(ctx.config);
+      },
+
+      buildUnknownModelHint: (ctx) => {
+        const why = unknown.get(String(ctx.modelId ?? "").trim());
+        return why ? `[huggingface] ${why}` : undefined;
+      },
+
+      buildMissingAuthMessage: () =>
+        `No Hugging Face token for provider huggingface: run \`openclaw onboard --auth-choice huggingface-api-key\` or \`openclaw models auth paste-api-key --provider huggingface\`, or set HF_TOKEN (a fine-grained token with "Make calls to Inference Providers").`,
+
+      // The plugin streams reasoning apart from the answer.
+      resolveReasoningOutputMode: () => "native",
+
+      createStreamFn: (ctx) => (model, context, options = {}) => {
+        const t = transport(ctx.config);
+        const request = chatRequest(model, context, options);
+        let resolved;
+        let events;
+        if (t.mode === "serve") {
+          events = serveCompletion(t, request, { signal: options.signal, key: process.env[t.keyEnv] });
+        } else {
+          events = (async function* () {
+            let host;
+            try {
+              host = await sharedHost(pluginSettings({ config: ctx.config, apiKey: options.apiKey, modelBaseUrl: model.baseUrl }), {
+                log: pluginLog,
+              });
+            } catch (err) {
+              yield { type: "error", error: { kind: "internal", message: err.message, transient: false } };
+              return;
+            }
+            try {
+              resolved = host.resolve(request.model);
+            } catch {
+              // complete() reports it, with its kind.
+            }
+            yield* host.complete(request, { signal: options.signal });
+          })();
+        }
+        return pipe(model, events, {
+          prices: (backend) => backendPrice(resolved, backend),
+          hint: gatewayHint,
+          log,
+        });
+      },
+
+      classifyFailoverReason: (ctx) => reasonForCode(ctx.code),
+      matchesContextOverflowError: (ctx) => (ctx.code === "HUGGINGFACE_CONTEXT_OVERFLOW" ? true : undefined),
     });
   },
 };

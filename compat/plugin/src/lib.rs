@@ -15,6 +15,8 @@
 //!   then `Done`;
 //! - `unknown`: not in the catalog (`resolve` says `model_not_found`);
 //! - `batch`: content, reasoning and `Done` in one batch (`EventSink::events`);
+//! - `panic` (or any ref ending in `/panic`): the completion's own thread
+//!   panics, as with `panicIn: ["complete_task"]`;
 //! - anything else: `Content("hello from interface X")`, then `Done`.
 //!
 //! Settings: `{"panicIn": ["new_provider" | "discover" | "resolve" |
@@ -240,7 +242,11 @@ impl ProviderApi for CompatProvider {
         let name = request.model.as_str();
         let name = name.strip_prefix("compat/").unwrap_or(name).to_string();
         let tag = self.tag.clone();
-        let panics = self.panic_in.iter().any(|e| e == "complete_task");
+        // `panic` as the model's last segment chooses the panic per call, so
+        // a host whose settings this plugin cannot take (a gateway's checked
+        // config) can still script one.
+        let panics = self.panic_in.iter().any(|e| e == "complete_task")
+            || name.rsplit('/').next() == Some("panic");
         std::thread::spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 if panics {
