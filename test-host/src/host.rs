@@ -117,6 +117,26 @@ pub fn open(global: &GlobalOptions) -> CliResult<Session> {
     })
 }
 
+/// The provider settings the config, the state directory and the environment
+/// give now: what a host that keeps running (serve, on SIGHUP) reads again to
+/// apply a change.
+///
+/// # Errors
+/// An unreadable or invalid config, settings in a place the gateway refuses.
+pub fn current_settings(global: &GlobalOptions) -> CliResult<Value> {
+    let state_dir = paths::state_dir(global.state_dir.as_deref())?;
+    let env = Environment::load(&state_dir)?;
+    let config = GatewayConfig::load(&paths::config_path(global.config.as_deref())?)?;
+    config.refuse_moved_settings()?;
+    let api_key = secrets::host_api_key(&state_dir, &env)?;
+    provider_settings(
+        &config,
+        &state_dir,
+        global.base_url.as_deref(),
+        api_key.as_deref(),
+    )
+}
+
 /// Loads the plugin the global options name, refusing one for another provider.
 pub fn load_plugin(global: &GlobalOptions) -> CliResult<Plugin> {
     let path = paths::plugin_path(global.plugin.as_deref())?;

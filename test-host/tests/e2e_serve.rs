@@ -475,6 +475,72 @@ async fn two_hundred_concurrent_streams_all_complete_across_a_hot_swap() {
     assert!(started.elapsed() < Duration::from_secs(60));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_the_configs_changed_settings_to_new_calls() {
+    let served = Served::start().await;
+    assert_eq!(
+        post(&served, chat("mock/status:500", false)).await.status(),
+        503 // `unavailable`
+    );
+    assert_eq!(served.chats_seen(), 1, "retry.maxAttempts is 1");
+    let config = json!({
+        "plugins": { "entries": { "huggingface": { "config": {
+            "discovery": { "enabled": false },
+            "retry": { "maxAttempts": 3, "baseDelayMs": 1 },
+        } } } },
+    });
+    std::fs::write(served.dir.path().join("openclaw.json"), config.to_string()).unwrap();
+    let pid = served.child.id().to_string();
+    let hup = || {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    hup();
+    let log = served.dir.path().join("serve.log");
+    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read_log().contains("swapped to") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        read_log().contains("settings reloaded from the config"),
+        "{}",
+        read_log()
+    );
+    assert_eq!(
+        post(&served, chat("mock/status:500", false)).await.status(),
+        503 // `unavailable`
+    );
+    assert_eq!(served.chats_seen(), 1 + 3, "the new retry.maxAttempts");
+
+    // A config the plugin refuses keeps the settings in force.
+    std::fs::write(
+        served.dir.path().join("openclaw.json"),
+        json!({ "plugins": { "entries": { "huggingface": { "config": {
+            "retry": { "maxAttempts": 0 },
+        } } } } })
+        .to_string(),
+    )
+    .unwrap();
+    hup();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read_log().contains("the old ones stay") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        read_log().contains("refused the config's settings, the old ones stay"),
+        "{}",
+        read_log()
+    );
+    assert_eq!(
+        post(&served, chat("Qwen/Qwen3-8B", false)).await.status(),
+        200
+    );
+}
+
 /// Waits until the server's log holds `lines` request lines, and returns every
 /// line of it as JSON (it fails on a line that is not).
 async fn json_log_with(served: &Served, lines: usize, also: &str) -> Vec<Value> {

@@ -91,7 +91,12 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
         Notices::Plain
     };
     let plugin_path = slot.plugin().path().to_path_buf();
-    let reload = tokio::spawn(reload_on_sighup(slot.clone(), plugin_path.clone(), notices));
+    let reload = tokio::spawn(reload_on_sighup(
+        global.clone(),
+        slot.clone(),
+        plugin_path.clone(),
+        notices,
+    ));
     let watcher = args.watch_plugin.then(|| {
         let notify: watch::Notify = Arc::new(move |line| notices.info(&line));
         watch::spawn(slot.clone(), plugin_path, watch::POLL_INTERVAL, notify)
@@ -161,9 +166,12 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// `kill -HUP`: load the plugin file again (a rebuilt one is a new version);
-/// answers in flight finish on the old one.
+/// `kill -HUP`: read the config again and apply its settings, then load the
+/// plugin file again (a rebuilt one is a new version); answers in flight
+/// finish on the old version and settings. A config that cannot be read
+/// keeps the old settings, with a warning.
 async fn reload_on_sighup(
+    global: GlobalOptions,
     slot: host_sdk::ProviderSlot,
     path: std::path::PathBuf,
     notices: Notices,
@@ -175,6 +183,20 @@ async fn reload_on_sighup(
             return;
         };
         while hup.recv().await.is_some() {
+            let before = slot.active().id;
+            match host::current_settings(&global) {
+                Ok(settings) => match slot.reconfigure(settings, api::DRAIN).await {
+                    Ok(id) if id != before => notices.info(&format!(
+                        "settings reloaded from the config (version {id}); answers in flight keep the old ones"
+                    )),
+                    Ok(_) => {}
+                    Err(e) => notices.warn(&format!(
+                        "the plugin refused the config's settings, the old ones stay: {}",
+                        e.message
+                    )),
+                },
+                Err(e) => notices.warn(&format!("the config could not be read again, the old settings stay: {e}")),
+            }
             match slot.swap(&path, api::DRAIN).await {
                 Ok(report) => notices.info(&swap::describe_swap(&report, &path)),
                 Err(e) => notices.warn(&swap::describe_swap_error(&e, &slot)),
@@ -182,5 +204,5 @@ async fn reload_on_sighup(
         }
     }
     #[cfg(not(unix))]
-    let _ = (slot, path, notices);
+    let _ = (global, slot, path, notices);
 }
