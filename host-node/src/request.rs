@@ -260,7 +260,10 @@ mod tests {
             e.starts_with("invalid_request: the chat request is wrong at `max_tokens`"),
             "{e}"
         );
-        assert!(e.contains("maxTokens"), "the right spelling is offered: {e}");
+        assert!(
+            e.contains("maxTokens"),
+            "the right spelling is offered: {e}"
+        );
         let e = chat_request(json!({ "model": "m", "messages": [{ "role": "robot" }] }))
             .unwrap_err()
             .to_string();
