@@ -498,6 +498,14 @@ class DropIn(unittest.TestCase):
         self.assertEqual(t.rc, 0, t.describe())
         self.assertTrue(t.text.startswith("Hello! You said: "), t.text[:200])
         self.assertEqual(t.meta["credentialSource"]["kind"], "profile")
+        # Offline (no gateway running): a ref among the built-in models is
+        # checked against the manifest's catalog, not just saved. (`models
+        # list` without a gateway or --refresh lists no provider's models,
+        # the bundled ones' neither: the gateway keeps live lists in memory.)
+        out = home.openclaw("models", "set", "huggingface/Qwen/Qwen3-8B")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertNotIn("could not be checked", out.stdout + out.stderr)
+        self.assertNotIn("not in the local model catalog", out.stdout + out.stderr)
 
 
 class ServeTransport(unittest.TestCase):
@@ -521,6 +529,30 @@ class ServeTransport(unittest.TestCase):
         self.assertNotEqual(out.returncode, 0)
         self.assertRegex(out.stdout, r"(?i)rate limit")
         self.assertRegex(out.stderr, r"429 Too Many Requests: \[huggingface\] rate_limited: .*request id mock-")
+
+    def test_serve_down_or_a_wrong_local_key_say_what_to_do_at_once(self):
+        home = Home()
+        down = f"http://127.0.0.1:{free_port()}/v1"
+        install(home, base_config(transport={"mode": "serve", "url": down}))
+        wrong_key = variant(home, "wrong-key", lambda c: c["plugins"]["entries"]["huggingface"]["config"].update(
+            transport={"mode": "serve", "url": os.environ["SERVE_URL"]}))
+        key = {"OPENCLAW_HF_SERVE_KEY": "not-the-key"}
+        # One after the other: two embedded agents cannot share a state directory.
+        started_down, started_key = (
+            home.openclaw(
+                "agent", "--local", "--message", "Hello", "--session-id", f"s{time.monotonic_ns()}", "--json",
+                "--model", "huggingface/Qwen/Qwen3-8B", config=config, timeout=240, **key,
+            )
+            for config in [None, wrong_key]
+        )
+        self.assertNotEqual(started_down.returncode, 0)
+        self.assertIn(f"nothing usable answers at {down}", started_down.stderr)
+        self.assertIn("start the endpoint with `test-host serve`", started_down.stderr)
+        self.assertNotIn("same-model retry", started_down.stderr, "the gateway retried on top")
+        self.assertNotEqual(started_key.returncode, 0)
+        self.assertRegex(started_key.stdout, r"(?i)authenticat")
+        self.assertIn("refused the local key", started_key.stderr)
+        self.assertIn("test-host serve --print-key", started_key.stderr)
 
 
 if __name__ == "__main__":

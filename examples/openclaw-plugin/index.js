@@ -29,6 +29,7 @@ const BUILTIN = new Map(manifest.modelCatalog.providers[PROVIDER_ID].models.map(
 
 /** Gateway-specific advice for the errors whose fix is the gateway's own commands. */
 function gatewayHint(error) {
+  if (error.localKey) return undefined; // serve's key: its own hint says which
   if (error.kind === "auth") return `the Hugging Face token was refused: ${FIX_TOKEN}`;
   if (error.kind === "permission") {
     return `the token lacks "Make calls to Inference Providers": create a fine-grained token with it at https://huggingface.co/settings/tokens, then ${FIX_TOKEN}`;

@@ -31,9 +31,11 @@ export function serveError(body, { status, requestId, retryAfter, url } = {}) {
   let kind = KINDS.has(e.code) ? e.code : e.code === "upstream_auth" ? "auth" : "internal";
   let message = typeof e.message === "string" ? e.message : `HTTP ${status}`;
   let hint;
+  let localKey = false;
   if (e.code === "invalid_api_key") {
-    // serve's own key, not the Hugging Face token.
+    // serve's own key, not the Hugging Face token (no advice about tokens).
     kind = "auth";
+    localKey = true;
     message = `${url} refused the local key`;
     hint = "set OPENCLAW_HF_SERVE_KEY (or the key named by transport.keyEnv) to what `test-host serve --print-key` prints";
   }
@@ -45,6 +47,7 @@ export function serveError(body, { status, requestId, retryAfter, url } = {}) {
     requestId: e.request_id ?? requestId,
     retryAfterMs: retryAfter ? Number(retryAfter) * 1000 : undefined,
     hint,
+    localKey,
     transient: TRANSIENT.has(kind),
     display: `${kind}: ${message}`,
   };

@@ -198,6 +198,7 @@ describe("errors for the gateway", () => {
     assert.deepEqual([e.kind, e.status, e.requestId, e.retryAfterMs, e.transient], ["rate_limited", 429, "r1", 2000, true]);
     const local = serveError({ error: { message: "missing key", code: "invalid_api_key" } }, { status: 401, url: "http://x/v1" });
     assert.equal(local.kind, "auth");
+    assert.equal(local.localKey, true);
     assert.match(local.hint, /--print-key/);
   });
 });
