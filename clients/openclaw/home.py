@@ -39,11 +39,13 @@ class Home:
         env.update(extra)
         return env
 
-    def openclaw(self, *args, config=None, timeout=180, **extra):
+    def openclaw(self, *args, config=None, timeout=180, input=None, **extra):
+        """`openclaw args...`; `input`, when given, is its standard input."""
         return subprocess.run(
             ["openclaw", *args],
             env=self.env(config, **extra),
-            stdin=subprocess.DEVNULL,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -473,6 +473,16 @@ class Running(unittest.TestCase):
         self.wait_for_log(r"\[huggingface\] plugin .* swapped for")
 
 
+    def test_7_a_refused_token_through_the_running_gateway(self):
+        # A saved auth profile comes before HF_TOKEN: save a token the mock refuses.
+        out = self.cli("models", "auth", "paste-api-key", "--provider", "huggingface", input="hf_refused_by_the_mock\n")
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        mark = len(self.gateway_log())
+        status, body = self.chat("huggingface/Qwen/Qwen3-8B", "Hello")
+        self.assertRegex(json.dumps(body), r"(?i)authenticat", body)
+        self.wait_for_log(r"\[huggingface\] auth: .*request id mock-.*openclaw models auth paste-api-key", since=mark)
+
+
 class DropIn(unittest.TestCase):
     """The package in the bundled provider's place: the gateway's own
     onboarding flags work through it, and its doctor finds nothing wrong."""
