@@ -1,6 +1,7 @@
 // Builds what the package carries besides its JS: the host-node addon and the
 // provider plugin library for this platform, into npm/<platform>/ (napi-rs's
-// per-platform package layout), and host-node's JS wrapper into lib/.
+// per-platform package layout), host-node's JS wrapper into lib/, and the
+// repository's licence files.
 //
 //   npm run build           release builds: `napi build` for the addon,
 //                           `cargo build --release` for the plugin
@@ -56,3 +57,5 @@ if (debug) {
   copy(path.join(target, "release", `libhuggingface_provider.${lib}`), path.join(out, `libhuggingface_provider.${lib}`));
 }
 copy(path.join(root, "host-node", "index.js"), path.join(pkg, "lib", "host-node.js"));
+// The repository's licences, which npm puts in every tarball it packs.
+for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) copy(path.join(root, licence), path.join(pkg, licence));
