@@ -57,5 +57,5 @@ if (debug) {
   copy(path.join(target, "release", `libhuggingface_provider.${lib}`), path.join(out, `libhuggingface_provider.${lib}`));
 }
 copy(path.join(root, "host-node", "index.js"), path.join(pkg, "lib", "host-node.js"));
-// The repository's licences, which npm puts in every tarball it packs.
+// The repository's licences, which the tarball carries ("files").
 for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) copy(path.join(root, licence), path.join(pkg, licence));
