@@ -26,8 +26,9 @@
 //! its provider type's `ProviderApi` methods as `guard("discover", || ...)`,
 //! and exports the module with `plugin_sdk::export_plugin!(MyPlugin);`.
 //!
-//! `compat/plugin` in this repository is a complete plugin in about a hundred
-//! lines; `plugin/` (the Hugging Face provider) is a real one.
+//! `compat/plugin` in this repository is a complete plugin (a scriptable test
+//! plugin, most of its ~270 lines its scripts); `plugin/` (the Hugging Face
+//! provider) is a real one.
 #![deny(missing_docs)]
 
 mod completion;
