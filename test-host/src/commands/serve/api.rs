@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +16,9 @@ use serde_json::{Value, json};
 
 use super::access::{self, Served, StreamOutcome};
 use super::answer::{Identity, SseAnswer, completion};
-use super::error::ApiError;
+use super::error::{self, ApiError};
 use super::request;
+use super::shutdown::Stop;
 
 /// Largest request body accepted. A long conversation with images as data
 /// URLs can reach megabytes; anything bigger is a mistake or an attack.
@@ -27,27 +27,34 @@ pub(super) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// What every handler shares.
 pub(super) struct ServeState {
     pub(super) slot: ProviderSlot,
-    /// `Bearer <key>`, compared in constant time.
-    pub(super) expected_authorization: Vec<u8>,
+    /// The local key, compared in constant time.
+    pub(super) key: Vec<u8>,
     /// The provider id in model refs, for `owned_by` and `ref` fields.
     pub(super) provider_id: String,
+    /// How long a request body may take to arrive (`--body-timeout`).
+    pub(super) body_timeout: Duration,
+    /// Whether the server is stopping: a body still arriving then is refused.
+    pub(super) stop: tokio::sync::watch::Receiver<Stop>,
 }
 
 /// The router of the serve command.
 pub(super) fn app(state: Arc<ServeState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/v1/models", get(list_models))
         .route("/v1/models/{*id}", get(one_model))
         .route("/v1/chat/completions", post(chat))
         .fallback(|request: Request| async move { ApiError::no_route(request.uri().path()) })
+        .with_state(Arc::clone(&state));
+    // The routes as one service under the layers: axum sets a 405's `Allow`
+    // header outside the layers of its route, where `in_openai_shape` would
+    // not see it.
+    Router::new()
+        .fallback_service(routes)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            require_key,
-        ))
+        .layer(middleware::from_fn_with_state(state, require_key))
+        .layer(middleware::from_fn(error::in_openai_shape))
         // Outermost, so requests refused for their key are logged too.
         .layer(middleware::from_fn(access::log_requests))
-        .with_state(state)
 }
 
 /// Every request needs the local key; a wrong one never reaches the plugin.
@@ -59,12 +66,23 @@ async fn require_key(
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .unwrap_or_default();
-    if !constant_time_eq(given, &state.expected_authorization) {
+        .and_then(|value| bearer_token(value.as_bytes()));
+    if !given.is_some_and(|token| constant_time_eq(token, &state.key)) {
         return ApiError::bad_key().into_response();
     }
     next.run(request).await
+}
+
+/// The token of `Bearer <token>`: the scheme in any case, then one or more
+/// spaces (RFC 7235 section 2.1).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|b| *b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let start = rest.iter().position(|b| *b != b' ')?;
+    Some(&rest[start..])
 }
 
 /// Equal length and bytes, without an early exit that times the prefix.
@@ -125,13 +143,21 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-async fn chat(
-    State(state): State<Arc<ServeState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn chat(State(state): State<Arc<ServeState>>, request: Request) -> Response {
+    // Within the body limit, and not past the start of a stop: the body is
+    // all a request waits for before its answer starts.
+    let read = tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()));
+    let mut stop = state.stop.clone();
+    let body = tokio::select! {
+        read = read => read,
+        _ = stop.wait_for(|s| *s != Stop::Running) => {
+            return ApiError::shutting_down().into_response();
+        }
+    };
     let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
+        Err(_elapsed) => return ApiError::body_timeout(state.body_timeout).into_response(),
+        Ok(Ok(body)) => body,
+        Ok(Err(rejection)) => {
             let message = if rejection.status() == 413 {
                 format!("the request body exceeds {MAX_BODY_BYTES} bytes")
             } else {
@@ -247,6 +273,17 @@ pub(super) const DRAIN: Duration = Duration::from_secs(30);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_any_case_and_the_token_follows_spaces() {
+        assert_eq!(bearer_token(b"Bearer k1"), Some(&b"k1"[..]));
+        assert_eq!(bearer_token(b"bearer k1"), Some(&b"k1"[..]));
+        assert_eq!(bearer_token(b"BEARER   k1"), Some(&b"k1"[..]));
+        assert_eq!(bearer_token(b"Basic k1"), None);
+        assert_eq!(bearer_token(b"Bearerk1"), None);
+        assert_eq!(bearer_token(b"Bearer "), None);
+        assert_eq!(bearer_token(b"k1"), None);
+    }
 
     #[test]
     fn keys_compare_whole() {

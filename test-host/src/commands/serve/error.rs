@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use host_sdk::{ErrorKind, ProviderError};
 use serde_json::{Value, json};
@@ -27,6 +29,9 @@ pub(super) struct ApiError {
     pub(super) request_id: Option<String>,
     /// The router's own status, when the error came from its answer.
     pub(super) upstream_status: Option<u16>,
+    /// Close the connection after this answer: the rest of the request
+    /// body, if any, would otherwise be read as the next request.
+    pub(super) close: bool,
 }
 
 impl ApiError {
@@ -40,6 +45,7 @@ impl ApiError {
             retry_after: None,
             request_id: None,
             upstream_status: None,
+            close: false,
         }
     }
 
@@ -71,6 +77,66 @@ impl ApiError {
                 "no such endpoint: {path} (this server answers GET /v1/models and POST /v1/chat/completions)"
             ),
         )
+    }
+
+    /// A 405 for a method a route does not take; `allow` is the `Allow`
+    /// header axum set.
+    pub(super) fn method_not_allowed(method: &Method, path: &str, allow: &str) -> Self {
+        let allowed = allow
+            .split(',')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Self::new(
+            405,
+            "invalid_request_error",
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}: it takes {allowed}"),
+        )
+    }
+
+    /// A 408 for a request body that did not arrive in time.
+    pub(super) fn body_timeout(limit: Duration) -> Self {
+        ApiError {
+            close: true,
+            ..Self::new(
+                408,
+                "invalid_request_error",
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} (--body-timeout)",
+                    super::seconds(limit)
+                ),
+            )
+        }
+    }
+
+    /// A 503 for a request whose body was still arriving when the server
+    /// began to stop: no answer had started, the client may send it again.
+    pub(super) fn shutting_down() -> Self {
+        ApiError {
+            close: true,
+            ..Self::new(
+                503,
+                "server_error",
+                "shutting_down",
+                "the server is shutting down; send the request again once it is back",
+            )
+        }
+    }
+
+    /// An error answer made by axum rather than by this server (a rejected
+    /// path, say), with its text.
+    fn other(status: u16, message: String) -> Self {
+        let (kind, code) = match status {
+            404 => ("invalid_request_error", "unknown_url"),
+            408 => ("invalid_request_error", "request_timeout"),
+            413 => ("invalid_request_error", "request_too_large"),
+            415 => ("invalid_request_error", "unsupported_media_type"),
+            ..=499 => ("invalid_request_error", "invalid_request"),
+            _ => ("server_error", "internal"),
+        };
+        Self::new(status, kind, code, message)
     }
 
     /// The answer for a provider error, with the status each kind calls for.
@@ -151,9 +217,54 @@ impl IntoResponse for ApiError {
         if self.status == 401 {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.close {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         response.extensions_mut().insert(ErrorCode(self.code));
         response
     }
+}
+
+/// Error answers this server did not make itself (axum's 405 for a method
+/// a route does not take, its rejections) come with an empty or plain-text
+/// body: reshaped here, so every error a client sees is OpenAI's shape.
+pub(super) async fn in_openai_shape(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    let ours = response.extensions().get::<ErrorCode>().is_some();
+    if ours || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let error = if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = parts
+            .headers
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        ApiError::method_not_allowed(&method, &path, allow)
+    } else {
+        // axum's own texts are short; a longer body is cut, not buffered.
+        let text = axum::body::to_bytes(body, 4096)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+            .unwrap_or_default();
+        let message = if text.is_empty() {
+            status.canonical_reason().unwrap_or("error").to_string()
+        } else {
+            text
+        };
+        ApiError::other(status.as_u16(), message)
+    };
+    let mut reshaped = error.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            reshaped.headers_mut().append(name, value.clone());
+        }
+    }
+    reshaped
 }
 
 #[cfg(test)]

@@ -4,18 +4,24 @@
 //!
 //! `request` reads OpenAI's request shape, `answer` writes its answers
 //! (SSE chunks or one object), `error` its error shape and statuses, `api`
-//! is the HTTP surface and `access` logs each request. The provider is served
-//! through a `ProviderSlot`, so `SIGHUP` and `--watch-plugin` swap the plugin
-//! while answers stream.
+//! is the HTTP surface and `access` logs each request. `listen` reads
+//! `--listen`; `server` accepts connections within a limit and `connection`
+//! keeps each one's time limits; `shutdown` stops on Ctrl-C and SIGTERM. The
+//! provider is served through a `ProviderSlot`, so `SIGHUP` and
+//! `--watch-plugin` swap the plugin while answers stream.
 
 mod access;
 mod answer;
 mod api;
+mod connection;
 mod error;
+mod listen;
 mod request;
+mod server;
+mod shutdown;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -26,13 +32,18 @@ use crate::host::{self, PROVIDER_ID};
 use crate::swap::{self, watch};
 use crate::{paths, secrets};
 use api::ServeState;
+use connection::Timeouts;
+pub use listen::ListenAddr;
+use server::{Limits, Registry};
+use shutdown::{Signals, Stop};
 
 /// `serve` options.
 #[derive(Debug, Args, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0 picks a free one).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
-    pub listen: SocketAddr,
+    /// Address to listen on: HOST or HOST:PORT, HOST an IP address or a name
+    /// such as localhost; the port defaults to 8788, and 0 picks a free one.
+    #[arg(long, value_name = "HOST[:PORT]", default_value = "127.0.0.1:8788")]
+    pub listen: ListenAddr,
     /// Accept a non-loopback --listen address (other machines can then reach
     /// it; the local key still guards it).
     #[arg(long)]
@@ -49,13 +60,47 @@ pub struct ServeArgs {
     /// ended), swaps, and every warning, the plugin's included.
     #[arg(long)]
     pub json_logs: bool,
+    /// Most connections open at once; when all are open, the one idle longest
+    /// is closed for a new one. Default: half the open-file limit less 64, at
+    /// most 4096.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+    /// Seconds a request's headers may take, from its first byte (and a new
+    /// connection's first request, from the connection).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a connection may stay idle between requests (keep-alive).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_seconds)]
+    pub idle_timeout: Duration,
+    /// Seconds a request body may take to arrive, from its headers (408).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub body_timeout: Duration,
+    /// Seconds answers in progress get to finish after Ctrl-C or SIGTERM
+    /// (a second Ctrl-C stops at once).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds)]
+    pub drain_timeout: Duration,
+}
+
+/// A number of seconds, fractions allowed (`0.5`), above zero.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1e9)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("'{text}' is not a number of seconds above 0"))
+}
+
+/// A duration as these options take it: `10 s`, `0.5 s`.
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
 }
 
 /// Runs `serve`.
 ///
 /// # Errors
-/// A non-loopback address without `--allow-remote`, an address in use, or
-/// what opening the session can fail with (config, plugin, settings).
+/// A non-loopback address without `--allow-remote`, an address in use or
+/// that does not resolve, or what opening the session can fail with
+/// (config, plugin, settings).
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
     let state_dir = paths::state_dir(global.state_dir.as_deref())?;
     let env = Environment::load(&state_dir)?;
@@ -64,25 +109,31 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
         outln!("{key}")?;
         return Ok(());
     }
-    if !args.listen.ip().is_loopback() && !args.allow_remote {
-        return Err(CliError::usage(format!(
-            "refusing to listen on {}: it is reachable from other machines; use a loopback address (127.0.0.1) or pass --allow-remote",
-            args.listen
-        )));
-    }
-    let session = host::open(global)?;
-    let slot = swap::session_slot(global, &session)?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = args.listen.bind(args.allow_remote).await?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::new(format!("cannot listen on {}: {e}", args.listen)))?;
+    let session = host::open(global)?;
+    let slot = swap::session_slot(global, &session)?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(Stop::Running);
     let state = Arc::new(ServeState {
         slot: slot.clone(),
-        expected_authorization: format!("Bearer {key}").into_bytes(),
+        key: key.into_bytes(),
         provider_id: PROVIDER_ID.to_string(),
+        body_timeout: args.body_timeout,
+        stop: stop_rx.clone(),
     });
+    let limits = Limits {
+        max_connections: args
+            .max_connections
+            .map_or_else(server::default_max_connections, |n| n as usize),
+        timeouts: Timeouts {
+            header: args.header_timeout,
+            idle: args.idle_timeout,
+        },
+    };
+    let signals = Signals::new()
+        .map_err(|e| CliError::new(format!("cannot watch for Ctrl-C and SIGTERM: {e}")))?;
     // One line on stdout once connections are accepted: scripts wait for it.
     outln!("serving on http://{addr}/v1")?;
     let notices = if args.json_logs {
@@ -101,10 +152,24 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
         let notify: watch::Notify = Arc::new(move |line| notices.info(&line));
         watch::spawn(slot.clone(), plugin_path, watch::POLL_INTERVAL, notify)
     });
-    let served = axum::serve(listener, api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::new(format!("serving on {addr} failed: {e}")));
+    let registry = Arc::new(Registry::default());
+    let server = tokio::spawn(server::serve(
+        listener,
+        api::app(state),
+        limits,
+        Arc::clone(&registry),
+        stop_rx,
+        notices,
+    ));
+    shutdown::on_signals(
+        server,
+        stop_tx,
+        &registry,
+        signals,
+        args.drain_timeout,
+        notices,
+    )
+    .await;
     reload.abort();
     if let Some(watcher) = watcher {
         watcher.abort();
@@ -117,7 +182,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> CliResult {
             report.message
         ));
     }
-    served
+    Ok(())
 }
 
 /// Where serve's own notices (swaps, an unclean stop) go: plain lines for a
@@ -142,28 +207,6 @@ impl Notices {
             Notices::Logged => tracing::warn!("{line}"),
         }
     }
-}
-
-/// Ctrl-C or SIGTERM: stop accepting, let answers in flight finish.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 /// `kill -HUP`: read the config again and apply its settings, then load the

@@ -123,11 +123,112 @@ struct WireFunction {
     arguments: String,
 }
 
+/// The tools a client offers, checked before they are passed on as they
+/// came: only function tools, each with a name (what every router backend
+/// takes).
+#[derive(Deserialize)]
+#[serde(expecting = "a tool, {\"type\": \"function\", \"function\": {\"name\": ...}}")]
+struct WireTool {
+    #[serde(rename = "type")]
+    kind: String,
+    function: Option<WireToolFunction>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a function, {\"name\": ...}")]
+#[allow(dead_code)] // read for their types only
+struct WireToolFunction {
+    name: String,
+    description: Option<String>,
+    parameters: Option<serde_json::Map<String, serde_json::Value>>,
+    strict: Option<bool>,
+}
+
+/// `tool_choice`: a mode, or one function by name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)] // read for their types only
+enum WireToolChoice {
+    Mode(String),
+    Function {
+        #[serde(rename = "type")]
+        kind: String,
+        function: NamedFunction,
+    },
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)] // read for its type only
+struct NamedFunction {
+    name: String,
+}
+
+/// `response_format`: `{"type": ...}` and what that type takes.
+#[derive(Deserialize)]
+#[allow(dead_code)] // read for its type only
+struct WireResponseFormat {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// Reads `text` as a `T`, or a 400 naming the field (`field`, then the path
+/// inside it).
+fn typed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    field: &str,
+    expected: &str,
+) -> Result<T, BadRequest> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = match e.path().to_string().as_str() {
+            "." => field.to_string(),
+            inner if inner.starts_with('[') => format!("{field}{inner}"),
+            inner => format!("{field}.{inner}"),
+        };
+        let inner = e.into_inner();
+        let message = if path == field {
+            format!("invalid `{field}`: expected {expected}")
+        } else {
+            format!("invalid `{path}`: {inner}")
+        };
+        BadRequest::new(message, Some(&path))
+    })
+}
+
+fn check_tools(tools: &RawValue) -> Result<(), BadRequest> {
+    let tools: Vec<WireTool> = typed(
+        tools.get(),
+        "tools",
+        "an array of {\"type\": \"function\", \"function\": {\"name\": ...}}",
+    )?;
+    for (i, tool) in tools.iter().enumerate() {
+        if tool.kind != "function" {
+            let field = format!("tools[{i}].type");
+            return Err(BadRequest::new(
+                format!(
+                    "unsupported tool type '{}' in `{field}`: only \"function\" tools are supported",
+                    tool.kind
+                ),
+                Some(&field),
+            ));
+        }
+        if tool.function.is_none() {
+            let field = format!("tools[{i}].function");
+            return Err(BadRequest::new(
+                format!("`{field}` is missing: a function tool needs {{\"name\": ...}}"),
+                Some(&field),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses a request body.
 ///
 /// # Errors
-/// A 400 naming what is wrong: not JSON, a missing or mistyped field
-/// (`messages[1].content`), an unknown role, `n` other than 1, no messages.
+/// A 400 naming what is wrong: not JSON (or more than one JSON value), a
+/// missing or mistyped field (`messages[1].content`, `tools[0].function`), an
+/// unknown role, `n` other than 1, no messages.
 pub(super) fn parse(body: &[u8]) -> Result<(ChatRequest, Delivery), BadRequest> {
     let mut reader = serde_json::Deserializer::from_slice(body);
     let body: Body = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
@@ -141,6 +242,29 @@ pub(super) fn parse(body: &[u8]) -> Result<(ChatRequest, Delivery), BadRequest> 
             BadRequest::new(format!("invalid `{path}`: {inner}"), Some(&path))
         }
     })?;
+    // Whitespace may follow the object; anything else means the body is not
+    // what the client meant to send.
+    reader.end().map_err(|e| {
+        BadRequest::new(
+            format!(
+                "the request body is not valid JSON: trailing characters after the object ({e})"
+            ),
+            None,
+        )
+    })?;
+    if let Some(tools) = &body.tools {
+        check_tools(tools)?;
+    }
+    if let Some(choice) = &body.tool_choice {
+        typed::<WireToolChoice>(
+            choice.get(),
+            "tool_choice",
+            "\"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}",
+        )?;
+    }
+    if let Some(format) = &body.response_format {
+        typed::<WireResponseFormat>(format.get(), "response_format", "{\"type\": ...}")?;
+    }
     if body.model.trim().is_empty() {
         return Err(BadRequest::new("`model` is empty", Some("model")));
     }
@@ -318,5 +442,96 @@ mod tests {
         let e = parse_json(serde_json::json!({"model": "m", "max_tokens": "many", "messages": [{"role": "user", "content": "x"}]}))
             .unwrap_err();
         assert!(e.message.contains("max_tokens"), "{}", e.message);
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused_and_trailing_whitespace_is_not() {
+        let body = r#"{"model": "m", "messages": [{"role": "user", "content": "x"}]}"#;
+        for trailing in [" {}", "x", "]", "\n{\"model\": \"n\"}"] {
+            let e = parse(format!("{body}{trailing}").as_bytes()).unwrap_err();
+            assert!(e.message.contains("trailing characters"), "{}", e.message);
+            assert_eq!(e.param, None);
+        }
+        assert!(parse(format!("{body} \r\n\t").as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn tools_tool_choice_and_response_format_are_checked_for_their_types() {
+        let with = |field: &str, value: Value| {
+            let mut body =
+                serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "x"}]});
+            body[field] = value;
+            parse_json(body)
+        };
+        for (field, value, param) in [
+            ("tools", serde_json::json!("f"), "tools"),
+            ("tools", serde_json::json!({}), "tools"),
+            ("tools", serde_json::json!([5]), "tools[0]"),
+            (
+                "tools",
+                serde_json::json!([{"function": {"name": "f"}}]),
+                "tools[0]",
+            ),
+            (
+                "tools",
+                serde_json::json!([{"type": "function"}]),
+                "tools[0].function",
+            ),
+            (
+                "tools",
+                serde_json::json!([{"type": "function", "function": {}}]),
+                "tools[0].function",
+            ),
+            (
+                "tools",
+                serde_json::json!([{"type": "function", "function": {"name": "f", "parameters": []}}]),
+                "tools[0].function.parameters",
+            ),
+            (
+                "tools",
+                serde_json::json!([{"type": "code", "function": {"name": "f"}}]),
+                "tools[0].type",
+            ),
+            ("tool_choice", serde_json::json!(5), "tool_choice"),
+            (
+                "tool_choice",
+                serde_json::json!({"type": "function"}),
+                "tool_choice",
+            ),
+            (
+                "response_format",
+                serde_json::json!("json"),
+                "response_format",
+            ),
+        ] {
+            let e = with(field, value.clone()).unwrap_err();
+            assert_eq!(e.param.as_deref(), Some(param), "{value}: {}", e.message);
+            assert!(e.message.contains(&format!("`{param}")), "{}", e.message);
+        }
+        for (field, value) in [
+            ("tools", serde_json::json!([])),
+            (
+                "tools",
+                serde_json::json!([{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}, "strict": true}}]),
+            ),
+            ("tool_choice", serde_json::json!("required")),
+            (
+                "tool_choice",
+                serde_json::json!({"type": "function", "function": {"name": "f"}}),
+            ),
+            (
+                "response_format",
+                serde_json::json!({"type": "json_schema", "json_schema": {"name": "x"}}),
+            ),
+        ] {
+            let (r, _) = with(field, value.clone()).unwrap();
+            let passed = match field {
+                "tools" => r.tools,
+                "tool_choice" => r.tool_choice,
+                _ => r.response_format,
+            };
+            // Passed on as the client wrote it.
+            assert_eq!(passed.as_deref(), Some(value.to_string().as_str()));
+        }
     }
 }
