@@ -15,7 +15,7 @@ use crate::failover::{FailoverStream, failover_chain};
 use crate::log_bridge::TracingLogSink;
 use crate::plugin::Plugin;
 use crate::response::ChatResponse;
-use crate::stream::{ChannelSink, ChatStream, InFlight};
+use crate::stream::{Backlog, ChannelSink, ChatStream, InFlight};
 
 /// What the host tells a provider about itself.
 #[derive(Debug, Clone)]
@@ -182,9 +182,14 @@ impl Provider {
     pub fn complete(&self, request: ChatRequest) -> ChatStream {
         let in_flight = InFlight::enter(&self.in_flight);
         let (tx, rx) = mpsc::unbounded_channel();
-        let sink = EventSink_TO::from_value(ChannelSink { tx }, TD_Opaque);
+        let backlog = Arc::new(Backlog::default());
+        let sink = ChannelSink {
+            tx,
+            backlog: Arc::clone(&backlog),
+        };
+        let sink = EventSink_TO::from_value(sink, TD_Opaque);
         let handle = self.api.complete(AbiChatRequest::from(request), sink);
-        ChatStream::new(rx, handle, in_flight)
+        ChatStream::new(rx, backlog, handle, in_flight)
     }
 
     /// Like [`Provider::complete`], failing over to `fallbacks` (in order,

@@ -8,7 +8,8 @@
 //! a layout-breaking build (`layout-break`) — and loaded by this test binary,
 //! a host of this workspace's interface. `compat-host` built with
 //! `interface-next` is a host of the next minor, built with `interface-prev`
-//! a host of the previous minor (2.0, before `EventSink::events`). And a host
+//! a host of an earlier minor (2.0, before `EventSink::events` and
+//! `EventSink::backlog`). And a host
 //! built from copies of host-sdk and provider-abi with other package versions
 //! proves that no crate version is the interface.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
@@ -66,9 +67,11 @@ fn a_batch_arrives_whole_and_in_order() {
     );
 }
 
-/// A host of the previous minor (2.0) has no batch method in its sink's
+/// A host of an earlier minor (2.0) has no batch method in its sink's
 /// vtable: the plugin's batches reach it through the method's default body,
-/// one event at a time, every event in order.
+/// one event at a time, every event in order. Nor a backlog method (2.2):
+/// plugin-sdk asks after every batch anyway, the default body answers "no
+/// backlog", and the plugin streams as it did before 2.2.
 #[test]
 fn this_workspaces_plugin_streams_to_a_host_of_the_previous_minor_through_the_default_body() {
     let host = compat_host(&["interface-prev"]);

@@ -1,6 +1,7 @@
 //! The two objects of one completion: the host's sink, finished exactly once,
 //! and the handle the host cancels it with.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use abi_stable::sabi_trait::TD_Opaque;
@@ -11,14 +12,20 @@ use provider_abi::abi::{
 };
 use provider_abi::{ChatEvent, ErrorKind, EventBatch, ProviderError};
 
+use crate::backlog::{BACKLOG_HIGH_WATER, Backlog, Delivery, backlog_of};
+
 /// The host's event sink for one completion, finished exactly once.
 ///
 /// The first [`CompletionSink::finish`] wins; later ones are ignored. If the
 /// sink is dropped unfinished — the task that owned it was dropped because
 /// the plugin's runtime shut down under it — it finishes with an
 /// `Unavailable` error, so the host's stream always ends.
+///
+/// [`CompletionSink::events`] also says when the host's reader fell behind
+/// (see [`Delivery`]): a completion then reads no further until it caught up.
 pub struct CompletionSink {
-    sink: EventSinkBox,
+    /// Shared with the [`Backlog`] a completion watches while it waits.
+    sink: Arc<EventSinkBox>,
     finished: AtomicBool,
 }
 
@@ -34,7 +41,7 @@ impl CompletionSink {
     /// Wraps the sink the host passed to `complete`.
     pub fn new(sink: EventSinkBox) -> Self {
         CompletionSink {
-            sink,
+            sink: Arc::new(sink),
             finished: AtomicBool::new(false),
         }
     }
@@ -51,13 +58,26 @@ impl CompletionSink {
 
     /// Sends a batch of events, in order, in one call to the host (a host of
     /// interface 2.0, which has no batch method, receives them one by one).
-    /// An empty batch sends nothing. Returns `false` as
-    /// [`CompletionSink::event`] does.
-    pub fn events(&self, batch: EventBatch) -> bool {
+    /// An empty batch sends nothing.
+    ///
+    /// [`Delivery::Gone`] when the host stopped listening (as
+    /// [`CompletionSink::event`]'s `false`); [`Delivery::Behind`] when the
+    /// host now holds more than [`BACKLOG_HIGH_WATER`] bytes unread: read
+    /// the answer no further until the returned [`Backlog`] has room. Asking
+    /// costs one more call to the host per batch (an atomic load there); a
+    /// host older than interface 2.2 always has room.
+    pub fn events(&self, batch: EventBatch) -> Delivery {
         if batch.is_empty() {
-            return true;
+            return Delivery::Taken;
         }
-        send_batch(&self.sink, AbiEventBatch::from(batch))
+        if !send_batch(&self.sink, AbiEventBatch::from(batch)) {
+            return Delivery::Gone;
+        }
+        if backlog_of(&self.sink) > BACKLOG_HIGH_WATER {
+            Delivery::Behind(Backlog::new(Arc::clone(&self.sink)))
+        } else {
+            Delivery::Taken
+        }
     }
 
     /// Sends one event already in its ABI form (for a plugin that builds ABI
@@ -134,7 +154,6 @@ impl<F: Fn() + Send + Sync> Drop for CancelOnDrop<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use std::sync::atomic::AtomicUsize;
 
     use abi_stable::std_types::RBox;
@@ -195,9 +214,91 @@ mod tests {
                 finish_reason: "stop".into(),
             },
         ];
-        assert!(sink.events(EventBatch::new()));
-        assert!(sink.events(EventBatch::from(events.clone())));
+        assert!(matches!(sink.events(EventBatch::new()), Delivery::Taken));
+        // Nor a backlog method: the default body's empty queue, always room.
+        assert!(matches!(
+            sink.events(EventBatch::from(events.clone())),
+            Delivery::Taken
+        ));
         assert_eq!(*recorded.events.lock(), events);
+    }
+
+    /// Sinks of interface 2.2, with the batch and backlog methods (the
+    /// test-only `interface-prev` build has neither).
+    #[cfg(not(feature = "interface-prev"))]
+    mod backlog {
+        use super::*;
+        use crate::BACKLOG_LOW_WATER;
+
+        /// A host that reports its unread bytes: a sink that reports more than
+        /// the high-water mark.
+        struct QueueingSink {
+            unread: Arc<std::sync::atomic::AtomicU64>,
+            listening: bool,
+        }
+
+        impl EventSink for QueueingSink {
+            fn event(&self, _event: AbiChatEvent_NE) -> bool {
+                self.listening
+            }
+
+            fn events(&self, batch: AbiEventBatch) -> bool {
+                self.unread
+                    .fetch_add(batch.bytes() as u64, Ordering::SeqCst);
+                self.listening
+            }
+
+            fn finish(&self, _error: ROption<AbiError>) {}
+
+            fn backlog(&self) -> u64 {
+                self.unread.load(Ordering::SeqCst)
+            }
+        }
+
+        fn queueing(listening: bool) -> (CompletionSink, Arc<std::sync::atomic::AtomicU64>) {
+            let unread = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let sink = QueueingSink {
+                unread: Arc::clone(&unread),
+                listening,
+            };
+            let abi: EventSink_TO<'static, RBox<()>> = EventSink_TO::from_value(sink, TD_Opaque);
+            (CompletionSink::new(abi), unread)
+        }
+
+        fn text(bytes: usize) -> EventBatch {
+            let mut batch = EventBatch::new();
+            batch.push_content(&"x".repeat(bytes));
+            batch
+        }
+
+        /// Past the high-water mark the sink says the reader is behind, and its
+        /// backlog has room again once the reader took all but the low-water mark.
+        #[test]
+        fn a_host_past_the_high_water_mark_is_behind_until_it_reads() {
+            let (sink, unread) = queueing(true);
+            // A little under half each: a batch weighs its text and its items.
+            let half = usize::try_from(BACKLOG_HIGH_WATER / 2).unwrap() - 64;
+            assert!(matches!(sink.events(text(half)), Delivery::Taken));
+            assert!(matches!(sink.events(text(half)), Delivery::Taken));
+            let Delivery::Behind(backlog) = sink.events(text(1024)) else {
+                panic!("past the mark without being told");
+            };
+            assert!(backlog.bytes() > BACKLOG_HIGH_WATER);
+            assert!(!backlog.has_room());
+            unread.store(BACKLOG_LOW_WATER + 1, Ordering::SeqCst);
+            assert!(!backlog.has_room());
+            unread.store(BACKLOG_LOW_WATER, Ordering::SeqCst);
+            assert!(backlog.has_room());
+        }
+
+        #[test]
+        fn a_host_that_stopped_listening_is_gone_whatever_its_backlog() {
+            let (sink, unread) = queueing(false);
+            unread.store(u64::MAX, Ordering::SeqCst);
+            let delivery = sink.events(text(1));
+            assert!(matches!(delivery, Delivery::Gone));
+            assert!(!delivery.listening());
+        }
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //!   turns it into a `PluginPanicked` error value instead.
 //! - [`CompletionSink`]: the host's event sink, finished exactly once — by the
 //!   completion, by an error before it started, or, if the plugin is shut
-//!   down under it, by its drop — so a host never waits forever.
+//!   down under it, by its drop — so a host never waits forever. Handing it a
+//!   batch says when the host's reader fell behind ([`Delivery::Behind`]),
+//!   so the completion stops reading its answer until the reader caught up
+//!   ([`Backlog`]): a reader that does not read never makes the host buffer
+//!   a whole answer.
 //! - [`cancel_handle`]: the completion handle, which cancels on `cancel()`
 //!   *and* on drop, so a host that drops a stream never leaves a transfer
 //!   running.
@@ -31,11 +35,13 @@
 //! provider) is a real one.
 #![deny(missing_docs)]
 
+mod backlog;
 mod completion;
 mod guard;
 pub mod logging;
 mod module;
 
+pub use backlog::{BACKLOG_HIGH_WATER, BACKLOG_LOW_WATER, Backlog, Delivery};
 pub use completion::{CompletionSink, cancel_handle};
 pub use guard::{guard, panic_error};
 pub use module::{HostInfo, ProviderPlugin, root_module};

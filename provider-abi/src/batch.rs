@@ -86,6 +86,12 @@ impl EventBatch {
         self.items.is_empty()
     }
 
+    /// The bytes of text its content and reasoning events hold: most of what
+    /// a batch weighs, for a plugin that bounds its batches by size.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// The batch, leaving in its place an empty one with room for as much again (the
     /// next read of an answer is usually like the last).
     pub fn take(&mut self) -> EventBatch {

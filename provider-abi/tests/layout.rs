@@ -9,7 +9,7 @@
 //! which number), record the new layout with
 //! `UPDATE_LAYOUT=1 cargo test --workspace --test layout`.
 //!
-//! Built with the test-only feature `interface-prev` (the previous minor,
+//! Built with the test-only feature `interface-prev` (an earlier minor,
 //! 2.0.0: `cargo test -p provider-abi --features interface-prev --test
 //! layout`, which host-sdk's compatibility test runs), the same test proves
 //! that the variant the compatibility tests build their host of 2.0 from is

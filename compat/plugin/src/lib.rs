@@ -15,6 +15,10 @@
 //!   then `Done`;
 //! - `unknown`: not in the catalog (`resolve` says `model_not_found`);
 //! - `batch`: content, reasoning and `Done` in one batch (`EventSink::events`);
+//! - `flood:<n>`: `n` batches of 64 KiB of text (batch `i` all
+//!   the letter `a + i % 26`), then `Done`; whenever the host says its reader
+//!   is behind (`EventSink::backlog`, interface 2.2) it waits until the host
+//!   has room, as a real plugin stops reading its answer;
 //! - `panic` (or any ref ending in `/panic`): the completion's own thread
 //!   panics, as with `panicIn: ["complete_task"]`;
 //! - anything else: `Content("hello from interface X")`, then `Done`.
@@ -36,7 +40,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use abi_stable::std_types::{RResult, RStr, RVec};
-use plugin_sdk::{CompletionSink, HostInfo, ProviderPlugin, cancel_handle, guard, panic_error};
+use plugin_sdk::{
+    CompletionSink, Delivery, HostInfo, ProviderPlugin, cancel_handle, guard, panic_error,
+};
 use provider_abi::abi::{
     AbiChatRequest, AbiError, AbiModelInfo, AbiRefreshReport, AbiResolvedModel,
     CompletionHandleBox, EventSinkBox, INTERFACE_VERSION, ProviderApi,
@@ -48,6 +54,9 @@ use provider_abi::{
 
 /// The provider id in this plugin's model refs.
 const PROVIDER_ID: &str = "compat";
+
+/// The text of one batch of model `flood:<n>`.
+const FLOOD_BATCH_BYTES: usize = 64 * 1024;
 
 struct CompatPlugin;
 
@@ -146,6 +155,10 @@ fn run(name: &str, tag: &str, sink: &CompletionSink, cancelled: &AtomicBool) {
         sink.finish(Some(ProviderError::new(kind, format!("scripted {kind}"))));
         return;
     }
+    if let Some(n) = name.strip_prefix("flood:").and_then(|n| n.parse().ok()) {
+        flood(n, sink, cancelled);
+        return;
+    }
     let text = format!("hello from interface {INTERFACE_VERSION}{tag}");
     // As the real plugin does, in one batch (interface 2.1.0): a host of 2.0
     // gets it one event at a time, through the batch method's default body.
@@ -193,6 +206,33 @@ fn run(name: &str, tag: &str, sink: &CompletionSink, cancelled: &AtomicBool) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let _ = sink.event(ChatEvent::Done {
+        finish_reason: "stop".into(),
+    });
+    sink.finish(None);
+}
+
+/// Model `flood:<n>`: big batches, paced by the host's backlog. This plugin's
+/// completions run on threads of their own, so it may wait by sleeping.
+fn flood(batches: usize, sink: &CompletionSink, cancelled: &AtomicBool) {
+    for i in 0..batches {
+        let letter = char::from(b'a' + (i % 26) as u8);
+        let mut batch = EventBatch::new();
+        batch.push_content(&letter.to_string().repeat(FLOOD_BATCH_BYTES));
+        match sink.events(batch) {
+            Delivery::Taken => {}
+            Delivery::Behind(backlog) => {
+                while !backlog.has_room() {
+                    if cancelled.load(Ordering::Acquire) {
+                        sink.finish(Some(ProviderError::new(ErrorKind::Cancelled, "cancelled")));
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            Delivery::Gone => return,
         }
     }
     let _ = sink.event(ChatEvent::Done {

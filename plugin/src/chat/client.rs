@@ -13,6 +13,8 @@ use provider_abi::{ChatEvent, ChatRequest, Cost, ErrorKind, EventBatch, Provider
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::redact_error;
+
 use super::batch;
 use super::config::ChatConfig;
 use super::error::{self, header};
@@ -43,8 +45,9 @@ impl CompletionTarget {
 
 /// Sends one completion (with retries) and emits its events in batches: `emit` receives
 /// every event decoded from one read of the answer at once (one crossing to the host per
-/// read, not per token) and drains the batch. It returns false when the consumer is gone
-/// -> stop at once (drop the response so the connection closes).
+/// read, not per token) and drains the batch. It returns false (`Delivery::Gone`) when the
+/// consumer is gone -> stop at once (drop the response so the connection closes);
+/// `Delivery::Behind` -> read on once the host's reader caught up (see `batch`).
 /// Returns Ok(()) after a Done event was emitted, or the one error that ended it
 /// (Cancelled when `cancel` fires, noticed within milliseconds even while waiting for the
 /// server).
@@ -53,13 +56,13 @@ pub(crate) async fn run_completion(
     config: &ChatConfig,
     target: &CompletionTarget,
     request: ChatRequest,
-    emit: &mut (dyn FnMut(&mut EventBatch) -> bool + Send),
+    emit: &mut (dyn batch::Emit + Send),
     cancel: &CancellationToken,
 ) -> Result<(), ProviderError> {
     let body = Bytes::from(build_body(&target.router_model, &request)?);
     let limits = Limits::start(config, cancel);
     let mut sink = Sink {
-        emit,
+        emit: batch::Paced::new(emit),
         started: false,
         served_by: None,
     };
@@ -74,7 +77,12 @@ pub(crate) async fn run_completion(
         };
         let failure = match call.run(&limits, &mut sink).await {
             Ok(()) => return Ok(()),
-            Err(failure) => failure,
+            // Before it is logged, shown in a notice or returned: an upstream
+            // that echoes the token must not pass it on.
+            Err(mut failure) => {
+                redact_error(config.api_key.as_ref(), &mut failure.error);
+                failure
+            }
         };
         if !failure.retryable || sink.started {
             return Err(failure.error);
@@ -106,7 +114,7 @@ pub(crate) async fn run_completion(
 
 /// The host's side of the stream.
 struct Sink<'a> {
-    emit: &'a mut (dyn FnMut(&mut EventBatch) -> bool + Send),
+    emit: batch::Paced<'a>,
     /// Whether anything but notices reached the host: from then on, no retry.
     started: bool,
     /// The current attempt's `ServedBy`, held until its first real event.
@@ -134,7 +142,7 @@ impl Sink<'_> {
     }
 
     fn send(&mut self, events: &mut EventBatch) -> Result<(), ProviderError> {
-        let listening = (self.emit)(events);
+        let listening = self.emit.hand(events);
         events.clear();
         if listening {
             Ok(())
@@ -185,7 +193,12 @@ impl Attempt<'_> {
 
         let status = response.status();
         let headers = response.headers().clone();
-        let request_id = error::request_id(&headers);
+        // Upstream text that reaches the host: without the token (see `auth`).
+        let redact = |text: Option<String>| match &self.config.api_key {
+            Some(key) => key.redact_option(text),
+            None => text,
+        };
+        let request_id = redact(error::request_id(&headers));
         if !status.is_success() {
             // Reading the message is best effort: the status alone decides the kind.
             let body = read_body(
@@ -205,7 +218,7 @@ impl Attempt<'_> {
             return Err(Failure { error, retryable });
         }
 
-        let backend = header(&headers, "x-inference-provider");
+        let backend = redact(header(&headers, "x-inference-provider"));
         let price = self.target.price_for(backend.as_deref());
         sink.served_by = Some(ChatEvent::ServedBy {
             model: self.target.router_model.clone(),
@@ -249,7 +262,7 @@ async fn stream_answer(
         let mut progress = decode(&mut stream, piece, &mut events);
         // The pieces that are already there join this batch (see `batch`); the answer's
         // first output goes out at once.
-        while sink.started && matches!(progress, Ok(false)) && events.len() < batch::MAX_EVENTS {
+        while sink.started && matches!(progress, Ok(false)) && batch::wants_more(&events) {
             let Some(piece) = batch::ready_piece(response).await else {
                 break;
             };
@@ -260,6 +273,8 @@ async fn stream_answer(
         if progress? {
             return Ok(());
         }
+        // A host whose reader fell behind is waited for before reading on (see `batch`).
+        sink.emit.room(limits).await?;
     }
 }
 

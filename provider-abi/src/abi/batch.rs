@@ -110,6 +110,16 @@ impl AbiEventBatch {
         self.items.is_empty()
     }
 
+    /// About how many bytes the batch holds: its text, its items and its
+    /// other events (not what those events point to, which is small next to
+    /// the text). What a host counts as queued while the batch waits for its
+    /// reader (see [`super::EventSink::backlog`]).
+    pub fn bytes(&self) -> usize {
+        self.text.len()
+            + self.items.len() * std::mem::size_of::<AbiBatchItem>()
+            + self.events.len() * std::mem::size_of::<AbiChatEvent_NE>()
+    }
+
     /// The events, in order, each converted when it is taken (a host's
     /// reading): a batch waiting in a queue keeps its text in one buffer. An
     /// item that does not fit the batch (text it does not hold, a kind this

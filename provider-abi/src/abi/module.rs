@@ -20,23 +20,26 @@ use super::{AbiError, LogSinkBox, ProviderBox};
 /// forgets to bump it fails.
 ///
 /// - 2.1.0 appended `EventSink::events` (a batch of events in one call).
+/// - 2.2.0 appended `EventSink::backlog` (the bytes the host holds unread,
+///   for backpressure).
 #[cfg(not(any(
     feature = "interface-next",
     feature = "interface-old",
     feature = "interface-prev"
 )))]
-pub const INTERFACE_VERSION: &str = "2.1.0";
+pub const INTERFACE_VERSION: &str = "2.2.0";
 
 /// Test-only (feature `interface-prev`): the interface as 2.0.0 was, without
-/// `EventSink::events`, to prove a host of 2.0 still receives every event of
-/// a plugin that sends batches.
+/// `EventSink::events` and `EventSink::backlog`, to prove a host of 2.0 still
+/// receives every event of a plugin that sends batches and asks for the
+/// host's backlog.
 #[cfg(all(feature = "interface-prev", not(feature = "interface-next")))]
 pub const INTERFACE_VERSION: &str = "2.0.0";
 
-/// Test-only (feature `interface-next`): the interface as a future 2.2.0
+/// Test-only (feature `interface-next`): the interface as a future 2.3.0
 /// with appended members, to prove an older host loads a newer plugin.
 #[cfg(feature = "interface-next")]
-pub const INTERFACE_VERSION: &str = "2.2.0";
+pub const INTERFACE_VERSION: &str = "2.3.0";
 
 /// Test-only (feature `interface-old`): the interface reported as 1.1.0, the
 /// version of every plugin built before the contract moved into this crate,

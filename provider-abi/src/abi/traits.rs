@@ -22,6 +22,9 @@ macro_rules! event_sink {
         /// plugin's runtime threads.
         ///
         /// Every method must return quickly and must not call back into the plugin.
+        /// None may block waiting for the host's reader (the plugin's runtime has
+        /// few threads, and a blocked one stalls other completions): a host that
+        /// falls behind says so through `backlog` (2.2.0), and the plugin waits.
         #[sabi_trait]
         pub trait EventSink: Send + Sync {
             /// One event. Returns `false` when nobody listens any more, which makes the
@@ -57,6 +60,21 @@ event_sink! {
             }
         }
         true
+    }
+
+    /// How many bytes of this completion's events the host holds that its
+    /// reader has not taken yet. A plugin reads its answer no further while
+    /// this is high (see plugin-sdk's `CompletionSink::events`): a reader
+    /// that does not read then slows the upstream read instead of making the
+    /// host buffer the whole answer. An estimate is fine: it is compared
+    /// with a high-water mark (plugin-sdk's: 256 KiB).
+    ///
+    /// Added in interface 2.2.0, after `events` and with a default body: a
+    /// host of 2.0 or 2.1 has no such method in its vtable, so a plugin
+    /// calling it runs this body, which reports an empty queue, and streams
+    /// as it did before 2.2 (without backpressure).
+    fn backlog(&self) -> u64 {
+        0
     }
 }
 
