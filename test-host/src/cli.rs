@@ -157,9 +157,26 @@ pub struct ChatArgs {
     /// Maximum tokens to generate.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
-    /// Sampling temperature.
-    #[arg(long, value_name = "T")]
+    /// Sampling temperature, from 0 to 2.
+    // A negative value is read as a value, so it gets the range error
+    // rather than "unexpected argument '-1'".
+    #[arg(long, value_name = "T", allow_negative_numbers = true, value_parser = temperature)]
     pub temperature: Option<f64>,
+}
+
+/// The OpenAI API's range, which the router's backends follow.
+const TEMPERATURE_RANGE: std::ops::RangeInclusive<f64> = 0.0..=2.0;
+
+fn temperature(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number from 0 to 2, not '{text}'"))?;
+    if TEMPERATURE_RANGE.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("the temperature must be from 0 to 2, not {text}"))
+    }
 }
 
 /// `onboard` options.

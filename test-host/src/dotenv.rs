@@ -7,14 +7,23 @@
 //! into the process environment: `std::env::set_var` is unsafe once other
 //! threads run (the async runtime, the plugin's threads), and only the host
 //! needs them — it passes a token found there to the plugin as `apiKey`.
+//!
+//! The file holds tokens, so it is a secret file like the auth store: one
+//! others could read is narrowed to 0600 with a warning, and a state
+//! directory others may write to is refused before anything in it is read
+//! (see `secrets::private`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
+use crate::secrets::{self, Links, SecretFile};
 
 /// The file's name in the state directory.
 pub const DOTENV_FILE: &str = ".env";
+
+/// What to do when others could read the file.
+const EXPOSED_ADVICE: &str = "Anyone who read it may have the tokens in it: replace them.";
 
 type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -37,24 +46,25 @@ impl Environment {
     /// The real process environment plus `<state_dir>/.env` (missing: nothing).
     ///
     /// # Errors
-    /// When the file exists but cannot be read.
+    /// When the file exists but cannot be read, or the state directory or
+    /// the file is refused (see the module).
     pub fn load(state_dir: &Path) -> CliResult<Environment> {
+        secrets::check_dir(state_dir)?;
         let path = state_dir.join(DOTENV_FILE);
-        let file = match std::fs::read_to_string(&path) {
-            Ok(text) => {
+        let text = secrets::read_secret(SecretFile {
+            path: &path,
+            links: Links::Follow,
+            exposed_advice: EXPOSED_ADVICE,
+        })?;
+        let file = match text {
+            Some(text) => {
                 let parsed = parse(&text);
                 for line in &parsed.skipped {
                     tracing::warn!(file = %path.display(), line, "ignoring a line that is not KEY=value");
                 }
                 parsed.vars
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => {
-                return Err(CliError::usage(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-            }
+            None => BTreeMap::new(),
         };
         Ok(Environment::from_parts(
             |name| std::env::var(name).ok(),
@@ -210,6 +220,25 @@ mod tests {
         assert_eq!(env.var("EMPTY").as_deref(), Some("file"));
         assert_eq!(env.var("ONLY").as_deref(), Some("file"));
         assert_eq!(env.var("NONE"), None);
+    }
+
+    /// Item 6: a `.env` others could read is narrowed; an open state
+    /// directory is refused before the file is read.
+    #[cfg(unix)]
+    #[test]
+    fn an_exposed_file_is_narrowed_and_an_open_dir_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "HF_TOKEN=hf_x\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let env = Environment::load(dir.path()).unwrap();
+        assert_eq!(env.file["HF_TOKEN"], "hf_x");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = Environment::load(dir.path()).unwrap_err();
+        assert!(e.message.contains("writable by other users"), "{e}");
     }
 
     #[test]

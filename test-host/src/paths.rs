@@ -37,6 +37,21 @@ pub fn state_dir(flag: Option<&Path>) -> CliResult<PathBuf> {
         .ok_or_else(|| CliError::usage("HOME is not set: pass --state-dir DIR"))
 }
 
+/// `path` as one word of a shell command, for "run `…`" advice: as it is
+/// when it has nothing a shell would read, else single-quoted.
+pub fn shell_word(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        text.into_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
 /// The plugin's file name on this OS, e.g. `libhuggingface_provider.so`.
 fn plugin_file_name() -> String {
     format!(
@@ -82,4 +97,19 @@ pub fn plugin_path(flag: Option<&Path>) -> CliResult<PathBuf> {
                 "no plugin found (looked for {name} next to test-host and in the workspace target dir): build it with `cargo build -p huggingface-provider` or pass --plugin PATH"
             ))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(
+            shell_word(Path::new("/home/me/.openclaw")),
+            "/home/me/.openclaw"
+        );
+        assert_eq!(shell_word(Path::new("/tmp/my dir")), "'/tmp/my dir'");
+        assert_eq!(shell_word(Path::new("/tmp/it's")), r"'/tmp/it'\''s'");
+    }
 }

@@ -1,6 +1,10 @@
 //! The CLI at its edges, as a user or a script meets them: a stdout closed
 //! early, a closed stderr, an empty model ref, a failed refresh, unknown catalog values, a
-//! stream cut off mid-answer in `--json`, help texts.
+//! stream cut off mid-answer in `--json`, help texts; and the defects found
+//! by using every command (issue 19): arguments refused before sending, a
+//! base URL without `/v1`, float noise in costs, where `models` got its
+//! list and which columns it hid, a stale list with discovery off, a swap
+//! test between identical files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 mod common;
@@ -344,4 +348,247 @@ fn each_retry_is_said_once_and_colour_follows_the_flag() {
         err.contains("\x1b[2m") && !err.contains("thinking: "),
         "{err:?}"
     );
+}
+
+/// Arguments a user gets wrong are refused before anything is sent: a
+/// negative temperature is a value out of range, not an unknown argument;
+/// an empty `--once` prompt would still be a billed call (issue 19 item 17).
+#[test]
+fn a_negative_temperature_and_an_empty_prompt_are_refused_before_sending() {
+    let home = home();
+    for args in [
+        &["chat", "--temperature", "-1", "--once", "hi"][..],
+        &["chat", "--temperature", "2.5", "--once", "hi"],
+        &["chat", "--once", ""],
+        &["chat", "--once", " \n "],
+    ] {
+        let out = run(&home, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        let expected = if args.contains(&"--temperature") {
+            "from 0 to 2"
+        } else {
+            "--once needs a prompt"
+        };
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    assert_eq!(chat_requests(&home), 0, "nothing was sent");
+    let out = run(&home, &["chat", "--temperature", "0", "--once", "hi"]);
+    assert!(out.status.success(), "{out:?}");
+    let sent: Value = serde_json::from_slice(
+        &home
+            .router
+            .requests()
+            .iter()
+            .find(|r| r.path.ends_with("/chat/completions"))
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(sent["temperature"], 0.0, "{sent}");
+}
+
+/// The router's API is under /v1: a base URL without it gets a bare 404
+/// from every path, so the error says which URL to try (issue 19 item 17).
+#[test]
+fn a_base_url_without_v1_gets_a_hint_naming_the_url_to_try() {
+    let home = home();
+    let root = home.router.base_url().trim_end_matches("/v1").to_string();
+    let with_root = |args: &[&str]| {
+        common::test_host(home.dir.path(), &root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let hint = format!("try --base-url {root}/v1");
+    let out = with_root(&["chat", "--once", "hi"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("404") && err.contains("hint: the router's API is under /v1"),
+        "{err}"
+    );
+    assert!(err.contains(&hint), "{err}");
+
+    let v = common::json_of(&with_root(&["chat", "--once", "hi", "--json"]));
+    assert!(v["error"]["hint"].as_str().unwrap().contains(&hint), "{v}");
+
+    let config = json!({ "plugins": { "entries": { "huggingface": { "config": {
+        "discovery": { "enabled": true },
+    } } } } });
+    std::fs::write(home.dir.path().join("openclaw.json"), config.to_string()).unwrap();
+    let out = with_root(&["models", "--refresh"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&hint), "{err}");
+
+    // With /v1, no hint.
+    let out = run(
+        &home,
+        &[
+            "chat",
+            "--once",
+            "hi",
+            "--model",
+            "huggingface/mock/status-404",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("404") && !err.contains("hint"), "{err}");
+}
+
+/// `cost_usd` is the sum of two products of binary floats: printed whole it
+/// carried their noise (`0.00010800000000000001` for this answer).
+#[test]
+fn json_costs_carry_no_float_noise() {
+    let home = home();
+    let out = run(
+        &home,
+        &[
+            "chat",
+            "--once",
+            "hi",
+            "--json",
+            "--model",
+            "huggingface/deepseek-ai/DeepSeek-R1",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"cost_usd\": 0.000108,"), "{text}");
+}
+
+/// `models` says where its rows came from and how to fetch the router's
+/// list, and a built-in row's backends are unknown (`?`), not none
+/// (issue 19 item 11).
+#[test]
+fn models_says_where_the_list_came_from() {
+    let home = common::Home::new(MockOptions::default());
+    let models = |config: Value| {
+        std::fs::write(home.dir.path().join("openclaw.json"), config.to_string()).unwrap();
+        let out = run(&home, &["models"]);
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (table, note) = models(json!({}));
+    assert!(
+        note.contains("10 models: the built-in list; the router's list has not been fetched")
+            && note.contains("`test-host models --refresh` fetches it"),
+        "{note}"
+    );
+    let r1 = table
+        .lines()
+        .find(|l| l.starts_with("huggingface/deepseek-ai/DeepSeek-R1 "))
+        .unwrap();
+    assert!(r1.ends_with(" ?"), "{r1}");
+    // gpt-oss has a price: a built-in model is never shown as free.
+    let oss = table
+        .lines()
+        .find(|l| l.starts_with("huggingface/openai/gpt-oss-120b "))
+        .unwrap();
+    assert!(!oss.contains(" 0/0 "), "{oss}");
+
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .args(["models", "--refresh"])
+        .env("HF_TOKEN", "hf_any_token_will_do_0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (_, note) = models(json!({}));
+    assert!(note.contains("the router's list as last saved"), "{note}");
+
+    let off = json!({ "plugins": { "entries": { "huggingface": { "config": {
+        "discovery": { "enabled": false },
+    } } } } });
+    let (table, note) = models(off);
+    assert!(note.contains("discovery is off in the config"), "{note}");
+    assert_eq!(table.lines().count(), 11, "the built-in list only: {table}");
+}
+
+/// With discovery switched off, a list saved while it was on (and never
+/// refreshed since) refuses no ref: the model goes to the router
+/// (issue 19 item 15).
+#[test]
+fn with_discovery_off_a_stale_saved_list_refuses_no_ref() {
+    let home = common::Home::new(MockOptions::default());
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .args(["models", "--refresh"])
+        .env("HF_TOKEN", "hf_any_token_will_do_0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let unlisted = "huggingface/someone/Listed-After-The-Save";
+    let out = run(
+        &home,
+        &["chat", "--once", "hi", "--json", "--model", unlisted],
+    );
+    assert_eq!(common::json_of(&out)["error"]["kind"], "model_not_found");
+    assert_eq!(chat_requests(&home), 0);
+
+    let off = json!({ "plugins": { "entries": { "huggingface": { "config": {
+        "discovery": { "enabled": false },
+    } } } } });
+    std::fs::write(home.dir.path().join("openclaw.json"), off.to_string()).unwrap();
+    run(
+        &home,
+        &["chat", "--once", "hi", "--json", "--model", unlisted],
+    );
+    assert_eq!(chat_requests(&home), 1, "the ref went to the router");
+}
+
+/// At 80 columns the 300-model list fits only its refs: the hidden columns
+/// are named (issue 19 item 12).
+#[test]
+fn a_narrow_terminal_names_the_columns_it_hid() {
+    let home = common::Home::new(MockOptions::default());
+    let out = common::test_host(home.dir.path(), &home.router.base_url())
+        .args(["models", "--refresh"])
+        .env("HF_TOKEN", "hf_any_token_will_do_0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut command = common::test_host(home.dir.path(), &home.router.base_url());
+    command.arg("models");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("stty cols 80 rows 40; exec \"$@\"")
+        .arg("sh")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .env_remove("COLUMNS");
+    let options = rexpect::reader::Options::new()
+        .timeout_ms(Some(30_000))
+        .strip_ansi_escape_codes(true);
+    let mut p = rexpect::session::spawn_with_options(cmd, options).unwrap();
+    p.exp_string(
+        "hidden to fit 80 columns: a wider terminal shows them, `models --json` has every field",
+    )
+    .unwrap();
+    p.exp_eof().unwrap();
+}
+
+/// `swap-test --to` the plugin it starts with would swap one library for
+/// itself and pass having tested nothing (issue 19 item 20).
+#[test]
+fn swap_test_refuses_two_files_with_the_same_bytes() {
+    let home = home();
+    let copy = home.dir.path().join("copy.so");
+    std::fs::copy(common::plugin_path(), &copy).unwrap();
+    let out = run(
+        &home,
+        &[
+            "swap-test",
+            "--to",
+            copy.to_str().unwrap(),
+            "--duration",
+            "1",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("has the same bytes as"), "{err}");
 }

@@ -91,8 +91,7 @@ fn typed_token_filtered_choice_and_locked_note() {
     p.exp_string("huggingface/Qwen/Qwen3-8B:fastest\r\n")
         .unwrap();
     key(&mut p, ENTER);
-    p.exp_string("Provider locked ").unwrap();
-    p.exp_string("router will choose backend by cost or speed.")
+    p.exp_string("The router picks the backend for each request by this policy, so there is no backend to choose.")
         .unwrap();
     p.exp_string("Hugging Face is set up.").unwrap();
     let rest = finish(&mut p);
@@ -248,6 +247,111 @@ fn enter_through_keeps_a_current_default_with_a_backend_and_moves_old_settings()
         serde_json::json!({ "huggingface": { "enabled": true, "config": { "billTo": "my-org" } } })
     );
     assert_eq!(v["meta"]["migrations"]["modelPolicyAllowlist"], true);
+}
+
+const CTRL_U: &str = "\x15";
+const CTRL_W: &str = "\x17";
+
+/// Ctrl-U and Ctrl-W edit the line in every prompt instead of typing a `u`
+/// or a `w` (issue 19 item 10); a filter that matches nothing says so, and
+/// a ref typed whole puts that model first (item 13).
+#[test]
+fn line_editing_keys_work_and_the_filter_ranks_what_was_typed_first() {
+    plugin_ready();
+    let w = World::new(MockOptions::default());
+    let mut p = w.onboard(&[]);
+    p.exp_string("Hugging Face token:").unwrap();
+    key(&mut p, "hf_wrong");
+    key(&mut p, CTRL_U);
+    key(&mut p, "hf_also wrong");
+    key(&mut p, CTRL_W);
+    key(&mut p, CTRL_W);
+    key(&mut p, KEY);
+    key(&mut p, ENTER);
+    p.exp_string("Default Hugging Face model").unwrap();
+    key(&mut p, "no such model");
+    p.exp_string("nothing matches \"no such model\"").unwrap();
+    key(&mut p, CTRL_U);
+    key(&mut p, "huggingface/deepseek-ai/DeepSeek-R1");
+    // The exact ref first, although longer ids (the distills) start with
+    // it. (rexpect reads Latin-1: the dash between name and ref is any run.)
+    p.exp_regex(
+        r"model huggingface/deepseek-ai/DeepSeek-R1\r\n> DeepSeek R1 [^\r\n]* huggingface/deepseek-ai/DeepSeek-R1\r\n",
+    )
+    .unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Prefer a specific backend?").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Hugging Face is set up.").unwrap();
+    finish(&mut p);
+    assert_eq!(w.primary(), "huggingface/deepseek-ai/DeepSeek-R1");
+    let store: Value =
+        serde_json::from_str(&fs::read_to_string(w.state().join("auth-profiles.json")).unwrap())
+            .unwrap();
+    assert_eq!(store["profiles"]["huggingface:default"]["key"], KEY);
+}
+
+/// With a token in the environment and another one saved, onboarding asks
+/// which to keep, naming both (masked), instead of replacing the saved one
+/// on Enter (issue 19 item 14).
+#[test]
+fn a_token_in_the_environment_does_not_silently_replace_the_saved_one() {
+    plugin_ready();
+    let w = World::new(MockOptions::default());
+    let store = w.state().join("auth-profiles.json");
+    let saved = "hf_saved_token_abcdefgh";
+    let stored_key = || -> String {
+        let v: Value = serde_json::from_str(&fs::read_to_string(&store).unwrap()).unwrap();
+        v["profiles"]["huggingface:default"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut p = w.onboard(&[("HF_TOKEN", saved)]);
+    p.exp_string("Use existing Hugging Face token").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Default Hugging Face model").unwrap();
+    key(&mut p, ENTER);
+    p.exp_string("Prefer a specific backend?").unwrap();
+    key(&mut p, ENTER);
+    finish(&mut p);
+    assert_eq!(stored_key(), saved);
+
+    for (choice, kept) in [(ENTER, KEY), (DOWN, saved)] {
+        // Back to the saved token between the two runs.
+        let mut p = w.onboard(&[("HF_TOKEN", KEY)]);
+        p.exp_string("Which Hugging Face token?").unwrap();
+        p.exp_string("Use the token from HF_TOKEN (hf_pt").unwrap();
+        p.exp_string("replacing the saved one").unwrap();
+        p.exp_string("Keep the saved token (hf_sa").unwrap();
+        key(&mut p, choice);
+        if choice == DOWN {
+            key(&mut p, ENTER);
+        }
+        p.exp_string("Default Hugging Face model").unwrap();
+        key(&mut p, ENTER);
+        p.exp_string("Prefer a specific backend?").unwrap();
+        key(&mut p, ENTER);
+        p.exp_string("Hugging Face is set up.").unwrap();
+        let summary = finish(&mut p);
+        assert_eq!(stored_key(), kept);
+        assert_eq!(
+            summary.contains("replacing hf_sa"),
+            kept == KEY,
+            "{summary}"
+        );
+        if kept == KEY {
+            let mut p = w.onboard(&[("HF_TOKEN", saved)]);
+            p.exp_string("Which Hugging Face token?").unwrap();
+            key(&mut p, ENTER);
+            p.exp_string("Default Hugging Face model").unwrap();
+            key(&mut p, ENTER);
+            p.exp_string("Prefer a specific backend?").unwrap();
+            key(&mut p, ENTER);
+            finish(&mut p);
+            assert_eq!(stored_key(), saved);
+        }
+    }
 }
 
 /// Types `keys` as a person would: after the prompt has settled (a key that

@@ -271,6 +271,52 @@ fn a_second_run_leaves_every_file_byte_identical() {
     assert_eq!(fs::read(w.store()).unwrap(), store);
 }
 
+/// A token that replaces another saved one says which (masked), also when
+/// it came from `HF_TOKEN` (issue 19 item 14).
+#[test]
+fn a_replaced_token_is_named_in_the_summary() {
+    let w = World::new(MockOptions::default());
+    w.onboard(&["--huggingface-api-key", "hf_first_token_0000001"])
+        .ok();
+    let mut cmd = w.onboard_cmd(&[]);
+    cmd.env("HF_TOKEN", "hf_second_token_000002");
+    let out = run(cmd);
+    out.ok();
+    assert!(
+        out.stdout
+            .contains("readable by you only, replacing hf_fi…01)"),
+        "{}",
+        out.stdout
+    );
+    let out = w.onboard(&["--huggingface-api-key", "hf_second_token_000002"]);
+    out.ok();
+    assert!(!out.stdout.contains("replacing"), "{}", out.stdout);
+}
+
+/// The summary names the default model the same way on every run: the
+/// catalog's name and the alias the config gives it, not the alias the
+/// first run wrote in the place of the name (issue 19 item 14).
+#[test]
+fn every_run_names_the_default_model_alike() {
+    let w = world();
+    let model_line = |out: &Run| {
+        out.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with("default model"))
+            .unwrap_or_else(|| panic!("no model line: {}", out.stdout))
+            .to_string()
+    };
+    let first = w.onboard(&["--huggingface-api-key", KEY]);
+    first.ok();
+    let second = w.onboard(&["--huggingface-api-key", KEY]);
+    second.ok();
+    assert_eq!(
+        model_line(&first).trim(),
+        "default model  DeepSeek R1 — huggingface/deepseek-ai/DeepSeek-R1 (alias \"Hugging Face\")"
+    );
+    assert_eq!(model_line(&second), model_line(&first));
+}
+
 const USER_CONFIG: &str = r#"// My gateway config: keep this comment.
 {
   agents: {
@@ -551,4 +597,16 @@ fn the_demo_onboards_lists_and_chats_with_the_fake_key() {
         );
     }
     assert!(!out.all().contains("hf_demo_not_a_real_token"));
+    // The demo's files and router are gone when it ends: its "Next:" names
+    // neither, but what to run on one's own (issue 19 item 19).
+    let next = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Next:"))
+        .unwrap_or_else(|| panic!("no Next: line in {}", out.stdout));
+    assert!(
+        !next.contains("--state-dir") && !next.contains("127.0.0.1"),
+        "{next}"
+    );
+    assert!(next.contains("test-host onboard"), "{next}");
 }

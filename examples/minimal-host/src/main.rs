@@ -8,7 +8,9 @@
 use std::io::Write;
 use std::time::Duration;
 
-use host_sdk::{ChatEvent, ChatRequest, HostContext, Message, Plugin, Provider};
+use host_sdk::{ChatEvent, ChatRequest, ChatResponse, HostContext, Message, Plugin, Provider};
+
+const USAGE: &str = "usage: minimal-host PLUGIN_PATH BASE_URL [MODEL_REF] [PROMPT]";
 
 #[tokio::main]
 async fn main() {
@@ -20,9 +22,13 @@ async fn main() {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let (Some(plugin_path), Some(base_url)) = (args.next(), args.next()) else {
-        eprintln!("usage: minimal-host PLUGIN_PATH BASE_URL [MODEL_REF] [PROMPT]");
+        eprintln!("{USAGE}");
         std::process::exit(2);
     };
     let model = args
@@ -50,24 +56,42 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         resolved.model_ref, resolved.display_name
     );
 
-    // 4. Stream a chat; dropping the stream would cancel it.
+    // 4. Stream a chat; dropping the stream would cancel it. Reasoning goes
+    // to stderr, the answer to stdout; tool calls arrive in pieces, which
+    // ChatResponse assembles.
     let mut stream = provider.complete(ChatRequest::new(
         resolved.model_ref,
         vec![Message::user(prompt)],
     ));
-    let mut stdout = std::io::stdout();
+    let (mut answer, mut thinking, mut mid_line) = (ChatResponse::default(), false, false);
     while let Some(event) = stream.next().await {
-        match event? {
+        let event = event?;
+        answer.apply(&event);
+        match event {
             ChatEvent::ServedBy { backend, .. } => {
                 println!("served by {}", backend.as_deref().unwrap_or("?"))
             }
-            ChatEvent::Reasoning(text) => eprint!("{text}"),
-            ChatEvent::Content(text) => {
-                print!("{text}");
-                stdout.flush()?;
+            ChatEvent::Reasoning(text) => {
+                eprint!("{}{text}", if thinking { "" } else { "thinking: " });
+                thinking = true;
             }
-            ChatEvent::Usage(u) => println!("\n[{} tokens]", u.total_tokens),
-            ChatEvent::Done { finish_reason } => println!("[done: {finish_reason}]"),
+            ChatEvent::Content(text) => {
+                end_line(&mut thinking, &mut false);
+                print!("{text}");
+                std::io::stdout().flush()?;
+                mid_line = !text.ends_with('\n');
+            }
+            ChatEvent::Usage(u) => {
+                end_line(&mut thinking, &mut mid_line);
+                println!("[{} tokens]", u.total_tokens)
+            }
+            ChatEvent::Done { finish_reason } => {
+                end_line(&mut thinking, &mut mid_line);
+                for call in &answer.tool_calls {
+                    println!("[tool call {}({})]", call.name, call.arguments);
+                }
+                println!("[done: {finish_reason}]")
+            }
             _ => {}
         }
     }
@@ -76,4 +100,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let report = plugin.shutdown(Duration::from_secs(5));
     println!("shutdown: {}", report.message);
     Ok(())
+}
+
+/// Ends the reasoning's line (stderr) and the answer's (stdout), if open.
+fn end_line(thinking: &mut bool, mid_line: &mut bool) {
+    if std::mem::take(thinking) {
+        eprintln!();
+    }
+    if std::mem::take(mid_line) {
+        println!();
+    }
 }

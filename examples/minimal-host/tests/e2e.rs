@@ -74,3 +74,41 @@ async fn minimal_host_reports_a_bad_plugin_in_one_line() {
         "{stderr}"
     );
 }
+
+/// `--help` is an answer, not a usage error; the reasoning is told from the
+/// answer; tool calls are printed, not an empty line (issue 19 item 20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_reasoning_and_tool_calls_are_each_shown() {
+    let out = run(vec!["--help".into()]).await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: minimal-host"));
+
+    let router = MockRouter::start(MockOptions::default()).await.unwrap();
+    let plugin = testkit::cdylib::plugin_path().unwrap();
+    let plugin = plugin.to_string_lossy().into_owned();
+    let out = run(vec![plugin.clone(), router.base_url()]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        format!(
+            "thinking: {}\n",
+            testkit::mock_router::scenario::REASONING_TEXT
+        )
+    );
+
+    let out = run(vec![
+        plugin,
+        router.base_url(),
+        "huggingface/mock/tool-calls".into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(!stdout.contains("\n\n"), "an empty line: {stdout}");
+    for (_, name, arguments) in testkit::mock_router::scenario::TOOL_CALLS {
+        assert!(
+            stdout.contains(&format!("\n[tool call {name}({arguments})]\n")),
+            "{stdout}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use provider_abi::{ErrorKind, ProviderError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
 
 use super::api::{ApiModel, excerpt, parse_models};
-use crate::auth::ApiKey;
+use crate::auth::{ApiKey, redact_error};
 
 /// How much of an error body is read: enough for any message, and a broken
 /// server streaming megabytes of HTML cannot hold the refresh.
@@ -31,7 +31,12 @@ pub(crate) async fn fetch_models(
 ) -> Result<Vec<ApiModel>, ProviderError> {
     let url = models_url(base_url);
     match tokio::time::timeout(timeout, fetch(http, &url, key, max_bytes)).await {
-        Ok(result) => result,
+        // An upstream that echoes the token (in the request id, the error
+        // body) must not pass it on to the refresh log or the host.
+        Ok(result) => result.map_err(|mut e| {
+            redact_error(key, &mut e);
+            e
+        }),
         Err(_) => Err(ProviderError::new(
             ErrorKind::Timeout,
             format!(
@@ -81,17 +86,22 @@ async fn fetch(
             .get("x-error-message")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let html = is_html_type(response.headers());
         // A broken connection while reading an error body still leaves the
         // status, which is the important part.
         let body = read_capped(&mut response, ERROR_BODY_CAP)
             .await
             .map(|(body, _)| body)
             .unwrap_or_default();
-        let mut error = with_context(status_error(status, &body, header_message));
+        let mut error = with_context(match html_page(status, html, &body) {
+            Some(page) => html_error(status, &page),
+            None => status_error(status, &body, header_message),
+        });
         error.retry_after = retry_after;
         return Err(error);
     }
 
+    let html = is_html_type(response.headers());
     if response
         .content_length()
         .is_some_and(|n| n > max_bytes as u64)
@@ -104,8 +114,96 @@ async fn fetch(
     if truncated {
         return Err(with_context(too_large(max_bytes)));
     }
-    parse_models(&body)
-        .map_err(|e| with_context(ProviderError::new(ErrorKind::Internal, e.to_string())))
+    parse_models(&body).map_err(|e| {
+        with_context(match html_page(status, html, &body) {
+            Some(page) => ProviderError::new(
+                ErrorKind::Internal,
+                format!("listing models failed: the answer was {page}, not a model list"),
+            ),
+            None => ProviderError::new(ErrorKind::Internal, e.to_string()),
+        })
+    })
+}
+
+/// Whether the answer says it is HTML (`text/html`, `application/xhtml+xml`).
+fn is_html_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.trim_start().to_ascii_lowercase();
+            t.starts_with("text/html") || t.starts_with("application/xhtml")
+        })
+}
+
+/// A body that is an HTML page (by its type or its first tag), described
+/// for people: `an HTML error page (HTTP 502) titled "502 Bad Gateway"`.
+/// Its markup says nothing to a reader and would only fill the message.
+fn html_page(status: u16, typed_html: bool, body: &[u8]) -> Option<String> {
+    let start = String::from_utf8_lossy(body.get(..512).unwrap_or(body)).to_ascii_lowercase();
+    let start = start.trim_start();
+    let looks_html = start.starts_with("<!doctype html") || start.starts_with("<html");
+    if !(typed_html || looks_html) {
+        return None;
+    }
+    let kind = if (200..300).contains(&status) {
+        "an HTML page"
+    } else {
+        "an HTML error page"
+    };
+    Some(match page_title(body) {
+        Some(title) => format!("{kind} (HTTP {status}) titled \"{title}\""),
+        None => format!("{kind} (HTTP {status})"),
+    })
+}
+
+/// The text of a page's `<title>`, else of its first `<h1>`, on one line and
+/// cut like any excerpt; `None` when neither has text.
+fn page_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    // ASCII lower-casing keeps byte offsets, so they index `text` too.
+    let lower = text.to_ascii_lowercase();
+    ["title", "h1"].iter().find_map(|tag| {
+        let open = lower.find(&format!("<{tag}"))?;
+        let content = open + lower.get(open..)?.find('>')? + 1;
+        let end = content + lower.get(content..)?.find(&format!("</{tag}"))?;
+        let inner = strip_tags(text.get(content..end)?);
+        let title = excerpt(decode_entities(&inner).as_bytes());
+        (!title.is_empty()).then_some(title)
+    })
+}
+
+/// `text` without its tags (`<center>`, `<b>` inside a heading).
+fn strip_tags(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The few entities a page title uses.
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// A non-success answer that is an HTML page: its kind by status, the page
+/// described rather than quoted.
+fn html_error(status: u16, page: &str) -> ProviderError {
+    let mut error = status_error(status, b"", None);
+    error.message = format!("listing models failed: the router answered {page}");
+    error
 }
 
 /// Reads at most `cap` bytes; `true` when the body had more.

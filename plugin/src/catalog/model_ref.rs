@@ -10,9 +10,37 @@
 //! has no whitespace. Suffixes `:fastest`, `:cheapest` and `:preferred` are
 //! routing policies; any other suffix names one backend.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::PROVIDER_ID;
+
+/// The longest ref, in bytes, worth looking up. The router's ids are short
+/// (a Hub repo id is at most ~140 characters); anything longer is refused
+/// before it is parsed, looked up or compared with the catalog, whose "did
+/// you mean" work grows with the length of what is compared.
+pub(crate) const MAX_REF_LEN: usize = 256;
+
+/// How much of a refused ref an error message quotes.
+const QUOTED_CHARS: usize = 48;
+
+/// `text` as an error message may quote it: whole when short, else its
+/// first characters and `…`, so a huge ref never reaches a log line.
+pub(crate) fn quoted(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+    }
+}
+
+/// The error for a ref longer than [`MAX_REF_LEN`].
+pub(crate) fn too_long(text: &str) -> String {
+    format!(
+        "model ref longer than {MAX_REF_LEN} bytes ({} bytes): '{}'",
+        text.len(),
+        quoted(text)
+    )
+}
 
 /// The part after `:` in a model ref.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -95,7 +123,7 @@ impl<'a> ModelRefStr<'a> {
     /// As [`ModelRef::parse`].
     pub(crate) fn parse(input: &'a str) -> Result<ModelRefStr<'a>, ModelRefError> {
         let err = |reason| ModelRefError {
-            input: input.to_string(),
+            input: quoted(input).into_owned(),
             reason,
         };
         let trimmed = input.trim();
@@ -175,10 +203,12 @@ impl<'a> ModelRefStr<'a> {
 }
 
 /// Whether `id` is a router id that a ref can address as `huggingface/<id>`:
-/// non-empty, no empty part between slashes, no whitespace, and no `:`
-/// (that would read as a suffix). The id part [`ModelRefStr::parse`] accepts.
+/// non-empty, no empty part between slashes, no whitespace, no `:` (that
+/// would read as a suffix), and short enough for that ref to be resolved
+/// ([`MAX_REF_LEN`]). The id part [`ModelRefStr::parse`] accepts.
 pub(crate) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
+        && id.len() < MAX_REF_LEN - PROVIDER_ID.len()
         && !id.contains(':')
         && !id.split('/').any(str::is_empty)
         && !has_space_or_control(id)

@@ -225,6 +225,14 @@ fn load_saved(options: &RefreshOptions) -> Catalog {
     let Some(dir) = &options.state_dir else {
         return Catalog::builtin();
     };
+    // Temp files of saves a killed process never finished (issue 19 item 7).
+    store::remove_stale_temps(dir);
+    // With discovery off nothing refreshes the saved copy: refs checked
+    // against it would be refused by a list that may be long out of date
+    // (issue 19 item 15). The built-in list lets any ref through unverified.
+    if !options.enabled {
+        return Catalog::builtin();
+    }
     match store::load(dir, &options.base_url) {
         Ok(Some(saved)) => merge(saved.rows, saved.fetched_at),
         Ok(None) => Catalog::builtin(),

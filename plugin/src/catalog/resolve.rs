@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use provider_abi::{ErrorKind, ModelInfo, ProviderError};
 
-use super::model_ref::{ModelRefStr, RouteSuffix};
+use super::model_ref::{MAX_REF_LEN, ModelRefStr, RouteSuffix, too_long};
 use crate::PROVIDER_ID;
 
 use super::{Aliases, Catalog, Entry, merge, names};
@@ -79,7 +79,8 @@ impl Catalog {
     /// dearest part of a resolve, copying every backend.
     ///
     /// # Errors
-    /// `InvalidRequest` for an empty or malformed ref, or a `:<backend>` that
+    /// `InvalidRequest` for an empty, over-long ([`MAX_REF_LEN`]) or malformed
+    /// ref, or a `:<backend>` that
     /// is not among the model's live backends (the message lists them);
     /// `ModelNotFound` for an unknown alias, or an unknown id when discovery
     /// succeeded, with up to three close matches.
@@ -89,6 +90,14 @@ impl Catalog {
         aliases: &Aliases,
     ) -> Result<ResolvedRef<'a>, ProviderError> {
         let text = input.trim();
+        // Before anything that reads the whole text: an unknown id costs a
+        // comparison with every catalog id, in proportion to its length.
+        if text.len() > MAX_REF_LEN {
+            return Err(ProviderError::new(
+                ErrorKind::InvalidRequest,
+                too_long(text),
+            ));
+        }
         if text.is_empty() {
             return Err(ProviderError::new(
                 ErrorKind::InvalidRequest,

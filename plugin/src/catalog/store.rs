@@ -6,6 +6,12 @@
 //! shape (read back through the same tolerant parser). It is replaced
 //! atomically: a temp file in the same directory, fsync, rename, so a crash
 //! mid-write leaves the previous copy, never half a file.
+//!
+//! The state directory is shared with the host's secrets: one the plugin
+//! creates is owner-only (0700), and so is the file (0600). A process killed
+//! mid-write (a host that exits without waiting for the plugin) leaves its
+//! temp file behind; each writer holds a lock on its temp file, so the next
+//! start removes the unlocked ones (see [`remove_stale_temps`]).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -17,6 +23,17 @@ use serde_json::{Value, json};
 use super::api::{ApiModel, parse_rows};
 
 pub(super) const FILE_NAME: &str = "huggingface-models.json";
+/// Temp files are `.huggingface-models.json.<pid>.<random>.tmp`.
+const TEMP_PREFIX: &str = ".huggingface-models.json.";
+const TEMP_SUFFIX: &str = ".tmp";
+/// A temp file this recent may be one another writer has created but not yet
+/// locked: it is left for a later start.
+const TEMP_GRACE: Duration = Duration::from_secs(2);
+/// Owner-only, like the host's secrets beside it.
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
 const FORMAT: &str = "huggingface-provider/models";
 const VERSION: u64 = 1;
 /// Far above any real list (a few MB); a file this big is not ours.
@@ -120,18 +137,20 @@ pub(super) fn save(
     });
     let bytes = serde_json::to_vec(&document).map_err(|e| io_err(dir)(io::Error::other(e)))?;
 
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    create_private_dir(dir).map_err(io_err(dir))?;
     let target = file_path(dir);
     // Unique per process and call, so two plugin instances sharing a state
     // dir never write the same temp file.
     let temp = dir.join(format!(
-        ".{FILE_NAME}.{}.{}.tmp",
+        "{TEMP_PREFIX}{}.{}{TEMP_SUFFIX}",
         std::process::id(),
         rand::random::<u64>()
     ));
-    let written = write_synced(&temp, &bytes).and_then(|()| fs::rename(&temp, &target));
+    // The lock (held until `_writing` is dropped, after the rename) tells
+    // `remove_stale_temps` in another process that this write is alive.
+    let written = write_locked(&temp, &bytes).and_then(|_writing| fs::rename(&temp, &target));
     if let Err(e) = written {
-        // Best effort: a stray temp file is harmless, the error is what matters.
+        // A temp file left here would be removed by the next start anyway.
         let _ = fs::remove_file(&temp);
         return Err(io_err(&target)(e));
     }
@@ -139,10 +158,75 @@ pub(super) fn save(
     Ok(())
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = File::create(path)?;
+/// Creates the directory (and missing parents) owner-only; an existing one is
+/// left as its owner set it.
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, DIR_MODE);
+    builder.create(dir)
+}
+
+/// A new owner-only file with `bytes`, flushed to disk, still open and locked.
+fn write_locked(path: &Path, bytes: &[u8]) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, FILE_MODE);
+    let mut file = options.open(path)?;
+    file.lock()?;
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    Ok(file)
+}
+
+/// Removes the temp files of writes that died (a process killed mid-save):
+/// ours by name, unlocked, and older than [`TEMP_GRACE`]. Best effort:
+/// whatever cannot be checked or removed is left. Blocking.
+pub(super) fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            continue;
+        };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        let path = entry.path();
+        if is_stale(&path, now) && fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::debug!(
+            "model catalog: removed {removed} temp file(s) of interrupted saves in {}",
+            dir.display()
+        );
+    }
+    removed
+}
+
+/// A regular file nobody writes: older than the grace period and not locked.
+fn is_stale(path: &Path, now: SystemTime) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return false;
+    };
+    let old = meta
+        .modified()
+        .ok()
+        .and_then(|at| now.duration_since(at).ok())
+        .is_some_and(|age| age >= TEMP_GRACE);
+    if !(meta.is_file() && old) {
+        return false;
+    }
+    // The lock is taken and dropped at once: a live writer holds it.
+    File::open(path).is_ok_and(|file| file.try_lock().is_ok())
 }
 
 /// Makes the rename itself durable. Not every platform can open a directory
@@ -199,6 +283,65 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, [FILE_NAME]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_state_dir_and_the_file_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("home/.openclaw");
+        save(&state, BASE, &rows(), UNIX_EPOCH).unwrap();
+        assert_eq!(mode(&state), 0o700);
+        assert_eq!(mode(&dir.path().join("home")), 0o700);
+        assert_eq!(mode(&file_path(&state)), 0o600);
+        // A copy an older version left readable by others is replaced by an
+        // owner-only one; an existing directory is left as it is.
+        fs::set_permissions(file_path(&state), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o750)).unwrap();
+        save(&state, BASE, &rows(), UNIX_EPOCH).unwrap();
+        assert_eq!(mode(&file_path(&state)), 0o600);
+        assert_eq!(mode(&state), 0o750);
+    }
+
+    /// What a killed writer leaves: a temp file of our name, nobody holding it.
+    fn leftover(dir: &Path, name: &str, age: Duration) -> PathBuf {
+        let path = dir.join(name);
+        let file = File::create(&path).unwrap();
+        file.set_modified(SystemTime::now() - age).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_temp_files_of_interrupted_saves_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Duration::from_secs(60);
+        let dead = leftover(dir.path(), ".huggingface-models.json.123.456.tmp", old);
+        let dead_too = leftover(dir.path(), ".huggingface-models.json.9.1.tmp", old);
+        // A write in progress in another process: it holds its lock.
+        let live = leftover(dir.path(), ".huggingface-models.json.77.8.tmp", old);
+        let writer = fs::OpenOptions::new().write(true).open(&live).unwrap();
+        writer.lock().unwrap();
+        // Just created: perhaps not locked yet by its writer.
+        let fresh = leftover(
+            dir.path(),
+            ".huggingface-models.json.5.6.tmp",
+            Duration::ZERO,
+        );
+        // Not ours.
+        let other = leftover(dir.path(), ".openclaw.json.abc.tmp", old);
+        let cache = leftover(dir.path(), FILE_NAME, old);
+
+        assert_eq!(remove_stale_temps(dir.path()), 2);
+        assert!(!dead.exists() && !dead_too.exists());
+        for kept in [&live, &fresh, &other, &cache] {
+            assert!(kept.exists(), "{} was removed", kept.display());
+        }
+        drop(writer);
+        assert_eq!(remove_stale_temps(dir.path()), 1, "its writer is gone");
+        assert!(!live.exists());
+        assert_eq!(remove_stale_temps(&dir.path().join("absent")), 0);
     }
 
     #[test]

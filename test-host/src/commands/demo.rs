@@ -19,6 +19,11 @@ use testkit::mock_router::{MockOptions, MockRouter};
 /// The demo's key: fake, and the only one its mock router accepts.
 pub const DEMO_KEY: &str = "hf_demo_not_a_real_token";
 
+/// The demo's "Next:": what to run with one's own token, as the demo's
+/// files and router are gone when it ends.
+const NEXT: &str = "test-host onboard (your own token, in ~/.openclaw), then test-host chat; \
+                    this demo's files and mock router are gone when it ends";
+
 /// Rows of the model table the demo prints.
 const SHOWN_MODELS: usize = 10;
 
@@ -78,7 +83,10 @@ async fn steps(demo: &GlobalOptions, plugin: &Plugin) -> CliResult {
         model: None,
         discovery_timeout: 10.0,
     };
-    let summary = onboard::run_non_interactive(demo, &args, plugin).await?;
+    let mut summary = onboard::run_non_interactive(demo, &args, plugin).await?;
+    // The summary's own next step names the demo's temporary files and
+    // router, both gone when the demo ends.
+    summary.next = NEXT.into();
     outln!("{summary}")?;
 
     // From here on, as `test-host chat` would: config and key from the files.

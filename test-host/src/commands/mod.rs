@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod demo;
+pub mod endpoint;
 pub mod mock;
 pub mod models;
 pub mod onboard;

@@ -2,10 +2,11 @@
 
 use std::io::IsTerminal;
 
-use host_sdk::{Cost, ModelInfo};
+use host_sdk::{Cost, ModelInfo, ModelSource};
 use serde_json::{Value, json};
 
 use crate::cli::GlobalOptions;
+use crate::commands::endpoint;
 use crate::error::{CliError, CliResult};
 use crate::host::{self, PROVIDER_ID};
 use crate::stdout;
@@ -72,14 +73,32 @@ const DROP_ORDER: [usize; 7] = [3, 5, 7, 6, 2, 4, 1];
 const NAME_MIN: usize = 16;
 const GAP: usize = 2;
 
+/// A table fitted to a terminal, and what did not fit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fitted {
+    /// The table, one line per model after the header.
+    pub text: String,
+    /// The headers of the columns dropped to fit, in table order.
+    pub hidden: Vec<&'static str>,
+}
+
 /// A table for people: one row per model, all columns at full width.
 pub fn table(models: &[ModelInfo]) -> String {
-    table_for_width(models, None)
+    table_for_width(models, None).text
+}
+
+/// `live/all` backends; `?` for a model the router's list has not described
+/// (a built-in one), whose backends are unknown rather than none.
+fn backend_counts(m: &ModelInfo) -> String {
+    if m.source == ModelSource::Builtin && m.backends.is_empty() {
+        return "?".into();
+    }
+    format!("{}/{}", m.live_backends().count(), m.backends.len())
 }
 
 /// [`table`] fitted to `width` columns when given: NAME is cut first, then
 /// columns are dropped by priority (see `DROP_ORDER`).
-pub fn table_for_width(models: &[ModelInfo], width: Option<usize>) -> String {
+pub fn table_for_width(models: &[ModelInfo], width: Option<usize>) -> Fitted {
     let mut rows: Vec<[String; 8]> = models
         .iter()
         .map(|m| {
@@ -91,7 +110,7 @@ pub fn table_for_width(models: &[ModelInfo], width: Option<usize>) -> String {
                 prices(m.cost),
                 if m.reasoning { "yes" } else { "no" }.into(),
                 yes_no(m.supports_tools).into(),
-                format!("{}/{}", m.live_backends().count(), m.backends.len()),
+                backend_counts(m),
             ]
         })
         .collect();
@@ -148,7 +167,51 @@ pub fn table_for_width(models: &[ModelInfo], width: Option<usize>) -> String {
     for row in &rows {
         line(row.each_ref().map(String::as_str));
     }
-    out
+    let hidden = HEADER
+        .iter()
+        .zip(shown)
+        .filter(|(_, show)| !show)
+        .map(|(h, _)| *h)
+        .collect();
+    Fitted { text: out, hidden }
+}
+
+/// The note under a table that lost columns: which, and where they are.
+pub fn hidden_note(hidden: &[&str], width: usize) -> Option<String> {
+    (!hidden.is_empty()).then(|| {
+        format!(
+            "({} hidden to fit {width} columns: a wider terminal shows them, `models --json` has every field)",
+            hidden.join(", ")
+        )
+    })
+}
+
+/// Where the rows came from, and how to get the router's list: a table of
+/// built-in models reads as the router's otherwise.
+pub fn source_note(models: &[ModelInfo], discovery_enabled: bool) -> String {
+    let from_router = models
+        .iter()
+        .filter(|m| m.source != ModelSource::Builtin)
+        .count();
+    let count = models.len();
+    if !discovery_enabled {
+        format!(
+            "{count} models: the built-in list, as discovery is off in the config \
+             (plugins.entries.huggingface.config.discovery.enabled); \
+             a model not listed here is sent unchecked"
+        )
+    } else if from_router == 0 {
+        format!(
+            "{count} models: the built-in list; the router's list has not been fetched \
+             into this state directory yet (backends and live prices show as ?). \
+             `test-host models --refresh` fetches it"
+        )
+    } else {
+        format!(
+            "{count} models: the router's list as last saved in this state directory \
+             ({from_router}) and the built-in ones; `test-host models --refresh` fetches it anew"
+        )
+    }
 }
 
 /// `text` cut to `max` characters, the last one `…` when cut.
@@ -195,18 +258,27 @@ const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 pub async fn run(global: &GlobalOptions, as_json: bool, refresh: bool) -> CliResult {
     let session = host::open(global)?;
     let mut failed = None;
+    let mut refreshed = false;
     if refresh {
         match session.provider.refresh(REFRESH_TIMEOUT).await {
-            Ok(report) => errln!(
-                "refreshed: {} models from the router, {} in the catalog",
-                report.discovered,
-                report.models
-            ),
+            Ok(report) => {
+                refreshed = true;
+                errln!(
+                    "refreshed: {} models from the router, {} in the catalog",
+                    report.discovered,
+                    report.models
+                );
+            }
             Err(e) => {
                 errln!(
                     "warning: could not refresh the model list ({e}); showing the catalog in memory"
                 );
                 if let Some(hint) = host::token_hint(&e, &session.token) {
+                    errln!("hint: {hint}");
+                }
+                if let Some(hint) =
+                    endpoint::missing_v1_hint(&e, &endpoint::base_url(global, &session.config)?)
+                {
                     errln!("hint: {hint}");
                 }
                 failed = Some(e);
@@ -218,7 +290,18 @@ pub async fn run(global: &GlobalOptions, as_json: bool, refresh: bool) -> CliRes
         let rows: Vec<Value> = models.iter().map(model_json).collect();
         stdout::println(format_args!("{:#}", Value::Array(rows)))?;
     } else {
-        stdout::print(table_for_width(&models, terminal_width()))?;
+        let width = terminal_width();
+        let fitted = table_for_width(&models, width);
+        stdout::print(&fitted.text)?;
+        if let Some(note) = width.and_then(|w| hidden_note(&fitted.hidden, w)) {
+            errln!("{note}");
+        }
+        if !refreshed {
+            errln!(
+                "{}",
+                source_note(&models, session.config.discovery_enabled()?)
+            );
+        }
     }
     match failed {
         // Already explained on stderr; the exit code tells scripts.
@@ -271,24 +354,60 @@ mod tests {
             "meta-llama/Llama-3.3-70B-Instruct",
             "A very long display name for a model, longer than any terminal would like",
         )];
-        let full = table_for_width(&models, None);
+        let full = table_for_width(&models, None).text;
         assert!(full.lines().all(|l| l.chars().count() > 100), "{full}");
         for width in [120, 100, 80, 60] {
-            let text = table_for_width(&models, Some(width));
+            let text = table_for_width(&models, Some(width)).text;
             for line in text.lines() {
                 assert!(line.chars().count() <= width, "{width}: {line}");
             }
             assert!(text.contains("huggingface/meta-llama/Llama-3.3-70B-Instruct"));
         }
         let eighty = table_for_width(&models, Some(80));
-        assert!(eighty.contains("A very long dis…  "), "{eighty}");
-        assert!(!eighty.contains("MAX OUT"), "{eighty}");
-        assert!(eighty.contains("$ IN/OUT"), "{eighty}");
+        assert!(eighty.text.contains("A very long dis…  "), "{eighty:?}");
+        assert!(!eighty.text.contains("MAX OUT"), "{eighty:?}");
+        assert!(eighty.text.contains("$ IN/OUT"), "{eighty:?}");
+        assert!(eighty.hidden.contains(&"MAX OUT"), "{eighty:?}");
         // Too narrow for anything but the ref: the ref stays whole.
         let tiny = table_for_width(&models, Some(10));
         assert_eq!(
-            tiny.lines().nth(1),
+            tiny.text.lines().nth(1),
             Some("huggingface/meta-llama/Llama-3.3-70B-Instruct")
         );
+        // ... and the note says what went, in table order.
+        assert_eq!(
+            hidden_note(&tiny.hidden, 10).unwrap(),
+            "(NAME, CONTEXT, MAX OUT, $ IN/OUT, REASONING, TOOLS, LIVE/ALL hidden to fit 10 \
+             columns: a wider terminal shows them, `models --json` has every field)"
+        );
+        assert_eq!(
+            hidden_note(&table_for_width(&models, None).hidden, 80),
+            None
+        );
+    }
+
+    #[test]
+    fn built_in_rows_have_unknown_backends_and_the_note_says_where_rows_came_from() {
+        let builtin = model("a/b", "B");
+        let mut discovered = model("c/d", "D");
+        discovered.source = ModelSource::Discovered;
+        discovered.backends = vec![host_sdk::Backend {
+            provider: "together".into(),
+            status: "live".into(),
+            ..Default::default()
+        }];
+        let text = table(&[builtin.clone(), discovered.clone()]);
+        let last_cell = |line: &str| line.split_whitespace().last().unwrap().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(last_cell(lines[1]), "?", "{text}");
+        assert_eq!(last_cell(lines[2]), "1/1", "{text}");
+
+        let note = source_note(std::slice::from_ref(&builtin), true);
+        assert!(note.starts_with("1 models: the built-in list;"), "{note}");
+        assert!(note.contains("`test-host models --refresh`"), "{note}");
+        let note = source_note(&[builtin.clone(), discovered], true);
+        assert!(note.contains("the router's list as last saved"), "{note}");
+        let note = source_note(&[builtin], false);
+        assert!(note.contains("discovery is off"), "{note}");
     }
 }

@@ -6,14 +6,19 @@
 //! at any step leaves every file as it was. Then the config is locked,
 //! re-read and checked, the secret is saved, and the config is written.
 //!
-//! Layout: `interactive` (the prompts), `noninteractive` (flags only),
+//! Layout: `interactive` (the questions), `noninteractive` (flags only),
 //! `discovery` (the live catalog with a time limit), `choices` (dropdown
-//! options), and here the pieces both share.
+//! options), `prompt` (the prompts on the terminal), `line_editor` (their
+//! editing keys), `filter` (how a dropdown's filter ranks its options), and
+//! here the pieces both share.
 
 mod choices;
 mod discovery;
+mod filter;
 mod interactive;
+mod line_editor;
 mod noninteractive;
+mod prompt;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -220,12 +225,16 @@ pub struct Summary {
     pub store: PathBuf,
     /// Whether the secret was written.
     pub secret: SecretOutcome,
+    /// The masked token the new one replaced, if another was saved.
+    pub replaced: Option<String>,
     /// The config file.
     pub config_path: PathBuf,
     /// What happened to it.
     pub config: ConfigOutcome,
-    /// The default model's ref and display name.
+    /// The default model's ref and its name in the catalog.
     pub primary: (String, String),
+    /// The alias the config gives it (what the gateway shows), if any.
+    pub alias: Option<String>,
     /// The fallbacks that were kept.
     pub fallbacks: Vec<String>,
     /// Settings moved to where the gateway accepts them.
@@ -249,18 +258,27 @@ impl std::fmt::Display for Summary {
             }
         };
         writeln!(f, "Hugging Face is set up.")?;
+        let replacing = self
+            .replaced
+            .as_ref()
+            .map(|old| format!(", replacing {old}"))
+            .unwrap_or_default();
         writeln!(
             f,
-            "  token          {} {secret} {} (profile {}, readable by you only)",
+            "  token          {} {secret} {} (profile {}, readable by you only{replacing})",
             self.masked_key,
             self.store.display(),
             edit::AUTH_PROFILE
         )?;
-        writeln!(
+        write!(
             f,
             "  default model  {} — {}",
             self.primary.1, self.primary.0
         )?;
+        match &self.alias {
+            Some(alias) if *alias != self.primary.1 => writeln!(f, " (alias \"{alias}\")")?,
+            _ => writeln!(f)?,
+        }
         if !self.fallbacks.is_empty() {
             writeln!(f, "  fallbacks      {} (kept)", self.fallbacks.join(", "))?;
         }
@@ -273,6 +291,19 @@ impl std::fmt::Display for Summary {
             self.config_path.display()
         )?;
         write!(f, "Next: {}", self.next)
+    }
+}
+
+/// The model's name as the catalog (not an alias) gives it, with its
+/// variant: the same on every run, whatever aliases the config has by then.
+fn catalog_label(model: &ResolvedModel) -> String {
+    let name = match model.info.name.trim() {
+        "" => model.info.id.as_str(),
+        name => name,
+    };
+    match &model.suffix {
+        Some(suffix) => format!("{name} ({suffix})"),
+        None => name.to_string(),
     }
 }
 
@@ -317,7 +348,16 @@ fn next_command(global: &GlobalOptions) -> String {
 /// # Errors
 /// A locked, unreadable or invalid config or store, or an I/O error.
 pub fn save(global: &GlobalOptions, target: &Target, answers: &Answers) -> CliResult<Summary> {
-    let prepared = edit::prepare(&target.config_path, &answers.config_edit())?;
+    // Owner-only (0700) before the config's lock: in a fresh HOME the config
+    // lives in the state directory, and its lock would create it 0755.
+    secrets::create_state_dir(&target.state_dir)?;
+    let config_edit = answers.config_edit();
+    let prepared = edit::prepare(&target.config_path, &config_edit)?;
+    // Said in the summary: a token that replaces another is no surprise.
+    let replaced = secrets::AuthStore::load(&target.state_dir)?
+        .api_key(edit::AUTH_PROFILE)
+        .filter(|old| old.trim() != answers.key.trim())
+        .map(|old| secrets::mask(&old));
     let secret = secrets::save_api_key(&target.state_dir, &answers.key)?;
     let config = prepared.commit()?;
     let fallbacks = GatewayConfig::load(&target.config_path)?.fallbacks()?;
@@ -325,12 +365,14 @@ pub fn save(global: &GlobalOptions, target: &Target, answers: &Answers) -> CliRe
         masked_key: secrets::mask(&answers.key),
         store: secrets::store_path(&target.state_dir),
         secret,
+        replaced,
         config_path: target.config_path.clone(),
         config,
         primary: (
             answers.model.model_ref.clone(),
-            answers.model.display_name.clone(),
+            catalog_label(&answers.model),
         ),
+        alias: config_edit.alias,
         fallbacks,
         moved: answers.moves.clone(),
         next: next_command(global),

@@ -11,7 +11,8 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -146,6 +147,50 @@ impl Tally {
     }
 }
 
+/// Whether two files hold the same bytes (read a block at a time: a debug
+/// plugin is over 100 MB).
+fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    if std::fs::metadata(a)?.len() != std::fs::metadata(b)?.len() {
+        return Ok(false);
+    }
+    let (mut a, mut b) = (File::open(a)?, File::open(b)?);
+    let (mut block_a, mut block_b) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = a.read(&mut block_a)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        b.read_exact(&mut block_b[..n])?;
+        if block_a[..n] != block_b[..n] {
+            return Ok(false);
+        }
+    }
+}
+
+/// Refuses two files with the same bytes: loading copies a file to a
+/// content-addressed place, so both would be one library and the swaps
+/// would test nothing.
+fn check_two_versions(from: &Path, to: &Path) -> CliResult {
+    let same = same_bytes(from, to).map_err(|e| {
+        CliError::new(format!(
+            "cannot compare {} with {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    })?;
+    if same {
+        return Err(CliError::usage(format!(
+            "--to {} has the same bytes as {}: both would load as one library, so the \
+             swaps would test nothing; swap to another build, or to a copy with a byte \
+             appended (see test-host swap-test --help)",
+            to.display(),
+            from.display()
+        )));
+    }
+    Ok(())
+}
+
 fn seconds(value: f64, name: &str) -> CliResult<Duration> {
     Duration::try_from_secs_f64(value)
         .map_err(|_| CliError::usage(format!("--{name} must be a number of seconds, not {value}")))
@@ -163,6 +208,7 @@ pub async fn execute(global: &GlobalOptions, args: &SwapTestArgs) -> CliResult<S
         Some(p) => p.clone(),
         None => paths::plugin_path(global.plugin.as_deref())?,
     };
+    check_two_versions(&from, &args.to)?;
     let router = MockRouter::start(MockOptions::default())
         .await
         .map_err(|e| CliError::new(format!("cannot start the mock router: {e}")))?;
@@ -285,5 +331,33 @@ pub async fn run(global: &GlobalOptions, args: &SwapTestArgs) -> CliResult {
             report.completed + report.failed,
             report.swap_errors.len()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_files_with_the_same_bytes_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&a, &bytes).unwrap();
+        std::fs::write(&b, &bytes).unwrap();
+        let mut other = bytes.clone();
+        other[150_000] ^= 1;
+        std::fs::write(&c, &other).unwrap();
+        let e = check_two_versions(&a, &b).unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.message.contains("the same bytes"), "{e}");
+        assert!(check_two_versions(&a, &a).is_err(), "the same file");
+        check_two_versions(&a, &c).unwrap();
+        let missing = check_two_versions(&a, &dir.path().join("nope")).unwrap_err();
+        assert!(missing.message.contains("cannot compare"), "{missing}");
     }
 }

@@ -145,14 +145,16 @@ async fn rate_limits_carry_retry_after() {
     assert_eq!(e.request_id.as_deref(), Some("Root=1-abc"));
 }
 
+/// An HTML page is described (kind, status, title), never quoted: its
+/// markup says nothing to a reader (issue 19 item 17).
 #[tokio::test]
-async fn an_html_page_with_200_is_an_error_with_an_excerpt() {
+async fn an_html_page_is_an_error_naming_its_status_and_title() {
     let mut server = mockito::Server::new_async().await;
     server
         .mock("GET", "/v1/models")
         .with_header("content-type", "text/html")
         .with_header("x-request-id", "req-html")
-        .with_body("<!DOCTYPE html><html><body><h1>Sign in</h1></body></html>")
+        .with_body("<!DOCTYPE html><html><body><h1>Sign <b>in</b></h1></body></html>")
         .create_async()
         .await;
     let e = fetch_from(&server, Some(&key())).await.unwrap_err();
@@ -161,8 +163,43 @@ async fn an_html_page_with_200_is_an_error_with_an_excerpt() {
         (e.status, e.request_id.as_deref()),
         (Some(200), Some("req-html"))
     );
-    assert!(e.message.contains("<!DOCTYPE html>"), "{e}");
+    assert_eq!(
+        e.message,
+        "listing models failed: the answer was an HTML page (HTTP 200) titled \"Sign in\", not a model list"
+    );
     assert_no_secret(&e);
+
+    // nginx's 502 page, as the router's proxy sends it; and one without a
+    // type or a title.
+    let nginx = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+                 <center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+    for (status, content_type, body, want) in [
+        (
+            502,
+            "text/html",
+            nginx,
+            "listing models failed: the router answered an HTML error page (HTTP 502) titled \"502 Bad Gateway\"",
+        ),
+        (
+            503,
+            "application/octet-stream",
+            "  <!doctype html><p>down &amp; out</p>",
+            "listing models failed: the router answered an HTML error page (HTTP 503)",
+        ),
+    ] {
+        let mut server = mockito::Server::new_async().await;
+        server
+            .mock("GET", "/v1/models")
+            .with_status(status)
+            .with_header("content-type", content_type)
+            .with_body(body)
+            .create_async()
+            .await;
+        let e = fetch_from(&server, Some(&key())).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unavailable, "{e}");
+        assert_eq!(e.status, Some(status as u16));
+        assert_eq!(e.message, want);
+    }
 }
 
 #[tokio::test]
@@ -274,5 +311,33 @@ fn server_messages_come_from_every_documented_shape() {
         (br#"{"unrelated":1}"#, None),
     ] {
         assert_eq!(server_message(body).as_deref(), want);
+    }
+}
+
+/// A misbehaving proxy echoes the token into the request id and the error
+/// body (issue 19 item 8): neither reaches the error, which the refresh logs.
+#[tokio::test]
+async fn a_token_echoed_by_the_upstream_is_redacted() {
+    let long = format!("{{\"error\":\"{}{SECRET} was refused\"}}", "x".repeat(110));
+    for body in [
+        format!(r#"{{"error":"invalid token Bearer {SECRET}"}}"#),
+        format!("invalid token {SECRET}"),
+        // Cut inside the token by the 120-character excerpt.
+        long,
+    ] {
+        let mut server = mockito::Server::new_async().await;
+        server
+            .mock("GET", "/v1/models")
+            .with_status(401)
+            .with_header("x-request-id", &format!("req-{SECRET}"))
+            .with_body(&body)
+            .create_async()
+            .await;
+        let e = fetch_from(&server, Some(&key())).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Auth, "{e}");
+        assert_eq!(e.request_id.as_deref(), Some("req-<redacted>"));
+        assert!(e.message.contains("<redacted>"), "{e}");
+        assert_no_secret(&e);
+        assert!(!e.message.contains(&SECRET[..8]), "a piece leaked: {e}");
     }
 }

@@ -313,6 +313,63 @@ async fn the_last_good_list_survives_a_restart() {
     assert_eq!(third.current().len(), 10);
 }
 
+/// Discovery switched off after a list was saved: nothing will refresh that
+/// copy, so it checks no ref (issue 19 item 15).
+#[tokio::test]
+async fn with_discovery_off_a_saved_list_refuses_no_ref() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_dir = RefreshOptions {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..options(false)
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let script = Script::new(vec![Ok(rows(&["org/saved"]))]);
+    let first = CatalogHandle::start_with(&runtime, script.fetcher(), with_dir.clone());
+    first.refresh_now(Duration::from_secs(5)).await.unwrap();
+    drop(first);
+    let aliases = crate::catalog::Aliases::default();
+    let on = CatalogHandle::start_with(
+        &runtime,
+        Script::new(Vec::new()).fetcher(),
+        with_dir.clone(),
+    );
+    let refused = on.current().resolve("org/new-since", &aliases).unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::ModelNotFound);
+
+    let off = CatalogHandle::start_with(
+        &runtime,
+        Script::new(Vec::new()).fetcher(),
+        RefreshOptions {
+            enabled: false,
+            ..with_dir
+        },
+    );
+    let catalog = off.current();
+    assert!(catalog.discovered_at().is_none());
+    let passed = catalog.resolve("org/new-since", &aliases).unwrap();
+    assert!(!passed.verified);
+    assert_eq!(passed.router_model, "org/new-since");
+}
+
+/// A save a killed process never finished leaves its temp file (a 164 KB
+/// copy of the list): the next start removes it (issue 19 item 7).
+#[tokio::test]
+async fn a_start_removes_the_temp_files_of_interrupted_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let stray = dir.path().join(".huggingface-models.json.4242.17.tmp");
+    let file = std::fs::File::create(&stray).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+    drop(file);
+    let with_dir = RefreshOptions {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..options(false)
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let _handle = CatalogHandle::start_with(&runtime, Script::new(Vec::new()).fetcher(), with_dir);
+    assert!(!stray.exists());
+}
+
 #[test]
 fn a_fixed_handle_serves_its_catalog() {
     let handle = CatalogHandle::fixed(Catalog::builtin());

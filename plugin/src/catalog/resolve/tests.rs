@@ -308,3 +308,44 @@ fn ids_without_an_org_or_with_several_slashes_resolve() {
     assert_eq!(e.kind, ErrorKind::ModelNotFound, "{e}");
     assert!(e.message.contains("huggingface/custom-model-a"), "{e}");
 }
+
+/// A 300-model list like the router's (the mock router's generator).
+fn router_sized() -> Catalog {
+    let body = testkit::mock_router::models_list_json(300, 42);
+    merge(parse_models(&body).unwrap(), UNIX_EPOCH)
+}
+
+#[test]
+fn an_over_long_ref_is_refused_before_any_lookup_and_never_echoed() {
+    let catalog = router_sized();
+    for input in [
+        format!("a/{}", "b".repeat(100_000)),
+        format!("huggingface/{}", "x".repeat(MAX_REF_LEN)),
+        "y".repeat(1_000_000),
+        format!("org/model:{}", "z".repeat(MAX_REF_LEN)),
+    ] {
+        let started = std::time::Instant::now();
+        let e = catalog.resolve(&input, &no_aliases()).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_millis(50),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(e.kind, ErrorKind::InvalidRequest, "{e}");
+        assert!(e.message.contains("longer than"), "{e}");
+        assert!(e.message.len() < 200, "{} bytes echoed", e.message.len());
+    }
+    // The longest accepted ref still gets its close matches, quickly.
+    let near = format!("huggingface/deepseek-ai/DeepSeek-R2{}", "x".repeat(10));
+    let longest = format!("{near}{}", "q".repeat(MAX_REF_LEN - near.len()));
+    let started = std::time::Instant::now();
+    for input in [near.as_str(), longest.as_str()] {
+        let e = catalog.resolve(input, &no_aliases()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ModelNotFound, "{e}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}

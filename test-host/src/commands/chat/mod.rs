@@ -3,6 +3,7 @@
 //! `turn` runs one turn over the failover chain; `render` shows it on a
 //! terminal; `output` is the `--json` form; `repl` is the conversation.
 
+mod advice;
 mod output;
 mod render;
 mod repl;
@@ -13,9 +14,11 @@ use std::io::IsTerminal;
 use host_sdk::{ChatRequest, ErrorKind, Message, ProviderError};
 
 use crate::cli::{ChatArgs, GlobalOptions};
+use crate::commands::endpoint;
 use crate::error::{CliError, CliResult};
 use crate::host::{self, DEFAULT_MODEL};
 use crate::swap::{self, watch};
+pub use advice::Advice;
 use output::turn_json;
 use render::paint;
 pub use render::{Render, footer};
@@ -33,7 +36,18 @@ fn template(args: &ChatArgs) -> ChatRequest {
 /// Runs the `chat` command. With `--watch-plugin`, a conversation reloads
 /// the plugin whenever its file changes (a one-shot `--once` turn ignores it).
 pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
+    // A blank prompt is still a call the router bills.
+    if args.once.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        return Err(CliError::usage(
+            "--once needs a prompt: an empty one would still be sent (and billed)",
+        ));
+    }
     let session = host::open(global)?;
+    let base_url = endpoint::base_url(global, &session.config)?;
+    let advice = Advice {
+        token: &session.token,
+        base_url: &base_url,
+    };
     let model = match &args.model {
         Some(m) => m.clone(),
         None => session
@@ -65,7 +79,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
             return Err(crate::stdout::closed());
         }
         if args.json {
-            outln!("{:#}", turn_json(&turn, &session.token))?;
+            outln!("{:#}", turn_json(&turn, &advice))?;
         } else if turn.error.is_none() {
             errln!("{}", paint(colour, &footer(&turn)));
         }
@@ -76,7 +90,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
                 code: exit_code(&e),
             }),
             Some(e) => Err(CliError {
-                message: host::describe_error(&e, &session.token),
+                message: advice.describe(&e),
                 code: exit_code(&e),
             }),
         };
@@ -101,7 +115,7 @@ pub async fn run(global: &GlobalOptions, args: &ChatArgs) -> CliResult {
         template: &template,
         render,
         as_json: args.json,
-        token: &session.token,
+        advice: &advice,
     };
     let result = chat.repl(history).await;
     if let Some(watcher) = watcher {

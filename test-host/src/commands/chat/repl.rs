@@ -25,7 +25,7 @@ pub(super) struct Conversation<'a> {
     pub(super) template: &'a ChatRequest,
     pub(super) render: Render,
     pub(super) as_json: bool,
-    pub(super) token: &'a crate::secrets::TokenSource,
+    pub(super) advice: &'a super::Advice<'a>,
 }
 
 /// What reading a line gave.
@@ -243,7 +243,7 @@ impl Conversation<'_> {
                 return Err(crate::stdout::closed());
             }
             if as_json {
-                outln!("{}", turn_json(&turn, self.token))?;
+                outln!("{}", turn_json(&turn, self.advice))?;
             }
             match &turn.error {
                 None => {
@@ -258,7 +258,7 @@ impl Conversation<'_> {
                     // The question stays unanswered: drop it so the next turn is clean.
                     history.pop();
                     if !as_json {
-                        errln!("error: {}", crate::host::describe_error(e, self.token));
+                        errln!("error: {}", self.advice.describe(e));
                     }
                 }
             }

@@ -24,6 +24,13 @@ pub struct ModelChoice {
     pub index: usize,
 }
 
+impl ModelChoice {
+    /// What the dropdown's filter is matched against: the ref and the label.
+    pub fn filter_texts(&self) -> Vec<String> {
+        vec![self.model_ref.clone(), self.label.clone()]
+    }
+}
+
 impl fmt::Display for ModelChoice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.label)

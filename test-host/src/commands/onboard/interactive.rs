@@ -8,12 +8,10 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use host_sdk::{Plugin, Provider};
-use inquire::error::InquireResult;
-use inquire::validator::Validation;
-use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select};
 
 use super::choices::{ModelChoice, backend_choices, model_choices};
 use super::discovery::{self, Feedback};
+use super::prompt::{self, PromptError, PromptResult, Select, label_text};
 use super::{Answers, Summary, Target, cancelled, save};
 use crate::cli::{GlobalOptions, OnboardArgs};
 use crate::config::MovedSetting;
@@ -27,26 +25,45 @@ Hugging Face Inference Providers need an access token.
 Create a fine-grained token at https://huggingface.co/settings/tokens with the
 permission \"Make calls to Inference Providers\" (without it every call answers 403).";
 
-/// Shown when a policy variant is chosen.
-pub const LOCKED_NOTE: &str = "Provider locked — router will choose backend by cost or speed.";
+/// Shown when a policy variant (`:cheapest`, `:fastest`) is chosen: the
+/// router picks the backend for each request, so there is none to prefer.
+pub const LOCKED_NOTE: &str = "The router picks the backend for each request by this policy, \
+                               so there is no backend to choose.";
 
 /// Lines of the model dropdown shown at once.
 const PAGE_SIZE: usize = 12;
 
-/// Runs a prompt on a blocking thread (inquire reads the terminal
-/// synchronously) and turns Esc and Ctrl-C into a cancelled onboarding.
-async fn prompt<T: Send + 'static>(
-    ask: impl FnOnce() -> InquireResult<T> + Send + 'static,
+/// Runs a prompt on a blocking thread (it reads the terminal synchronously)
+/// and turns Esc and Ctrl-C into a cancelled onboarding.
+async fn ask<T: Send + 'static>(
+    prompt: impl FnOnce() -> PromptResult<T> + Send + 'static,
 ) -> CliResult<T> {
-    match tokio::task::spawn_blocking(ask).await {
+    match tokio::task::spawn_blocking(prompt).await {
         Ok(Ok(answer)) => Ok(answer),
-        Ok(Err(InquireError::OperationCanceled | InquireError::OperationInterrupted)) => {
-            Err(cancelled())
-        }
-        Ok(Err(InquireError::NotTTY)) => Err(not_a_terminal()),
-        Ok(Err(e)) => Err(CliError::new(format!("the prompt failed: {e}"))),
+        Ok(Err(PromptError::Cancelled | PromptError::Interrupted)) => Err(cancelled()),
+        Ok(Err(PromptError::Io(e))) => Err(CliError::new(format!("the prompt failed: {e}"))),
         Err(e) => Err(CliError::new(format!("the prompt failed: {e}"))),
     }
+}
+
+/// A dropdown of plain options, in order, the cursor on the first.
+async fn choose(
+    question: &'static str,
+    options: Vec<String>,
+    help: &'static str,
+) -> CliResult<String> {
+    ask(move || {
+        Select {
+            question,
+            options,
+            start: 0,
+            page_size: PAGE_SIZE,
+            help,
+            texts: label_text,
+        }
+        .ask()
+    })
+    .await
 }
 
 fn not_a_terminal() -> CliError {
@@ -65,46 +82,65 @@ async fn ask_key(args: &OnboardArgs, target: &Target) -> CliResult<String> {
     {
         return Ok(key.to_string());
     }
-    let existing = match secrets::env_token(&target.env) {
-        Some((var, value)) => Some((
-            format!(
+    let saved = AuthStore::load(&target.state_dir)?
+        .api_key(AUTH_PROFILE)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let from_env = secrets::env_token(&target.env).map(|(var, v)| (var, v.trim().to_string()));
+    match (from_env, saved) {
+        // Two different tokens: which one is kept is a choice, never what
+        // Enter happens to do.
+        (Some((var, env)), Some(saved)) if env != saved => {
+            let use_env = format!(
+                "Use the token from {var} ({}), replacing the saved one",
+                mask(&env)
+            );
+            let keep = format!("Keep the saved token ({})", mask(&saved));
+            let choice = choose(
+                "Which Hugging Face token?",
+                vec![use_env.clone(), keep.clone(), ENTER_ANOTHER.to_string()],
+                "↑↓ to move, Enter to choose, Esc to cancel; nothing is written until the end",
+            )
+            .await?;
+            if choice == use_env {
+                Ok(env)
+            } else if choice == keep {
+                Ok(saved)
+            } else {
+                type_key().await
+            }
+        }
+        (Some((var, env)), _) => {
+            let question = format!(
                 "Use existing Hugging Face token (from {var}, {})?",
-                mask(&value)
-            ),
-            value,
-        )),
-        None => AuthStore::load(&target.state_dir)?
-            .api_key(AUTH_PROFILE)
-            .map(|value| {
-                (
-                    format!("Keep the saved Hugging Face token ({})?", mask(&value)),
-                    value,
-                )
-            }),
-    };
-    if let Some((question, value)) = existing
-        && prompt(move || Confirm::new(&question).with_default(true).prompt()).await?
-    {
-        return Ok(value.trim().to_string());
+                mask(&env)
+            );
+            if ask(move || prompt::confirm(&question, true)).await? {
+                Ok(env)
+            } else {
+                type_key().await
+            }
+        }
+        (None, Some(saved)) => {
+            let question = format!("Keep the saved Hugging Face token ({})?", mask(&saved));
+            if ask(move || prompt::confirm(&question, true)).await? {
+                Ok(saved)
+            } else {
+                type_key().await
+            }
+        }
+        (None, None) => type_key().await,
     }
-    type_key().await
 }
 
 /// A masked prompt for a token.
 async fn type_key() -> CliResult<String> {
-    let typed = prompt(|| {
-        Password::new("Hugging Face token:")
-            .with_display_mode(PasswordDisplayMode::Masked)
-            .without_confirmation()
-            .with_help_message("starts with hf_; paste it and press Enter")
-            .with_validator(|s: &str| {
-                Ok(if s.trim().is_empty() {
-                    Validation::Invalid("the token cannot be empty".into())
-                } else {
-                    Validation::Valid
-                })
-            })
-            .prompt()
+    let typed = ask(|| {
+        prompt::password(
+            "Hugging Face token:",
+            "starts with hf_; paste it and press Enter",
+            "the token cannot be empty",
+        )
     })
     .await?;
     Ok(typed.trim().to_string())
@@ -139,11 +175,11 @@ async fn key_and_catalog(
             return Ok((key, provider, catalog));
         };
         outln!("{}", super::refused_token_message(refused))?;
-        let choice = prompt(|| {
-            Select::new("What now?", vec![ENTER_ANOTHER, KEEP_ANYWAY])
-                .with_help_message("Esc cancels; nothing is written until the end")
-                .prompt()
-        })
+        let choice = choose(
+            "What now?",
+            vec![ENTER_ANOTHER.to_string(), KEEP_ANYWAY.to_string()],
+            "Esc cancels; nothing is written until the end",
+        )
         .await?;
         if choice == KEEP_ANYWAY {
             return Ok((key, provider, catalog));
@@ -163,12 +199,7 @@ async fn ask_moves(target: &Target) -> CliResult<Vec<MovedSetting>> {
     for moved in &moves {
         outln!("  {}", moved.describe())?;
     }
-    let agreed = prompt(|| {
-        Confirm::new("Move them where the gateway accepts them?")
-            .with_default(true)
-            .prompt()
-    })
-    .await?;
+    let agreed = ask(|| prompt::confirm("Move them where the gateway accepts them?", true)).await?;
     if !agreed {
         outln!("Left as they are: test-host refuses this config until they move.")?;
     }
@@ -215,12 +246,16 @@ pub async fn run(
     }
     let current = target.config.primary_model()?;
     let start = starting_cursor(&options, current.as_deref());
-    let choice = prompt(move || {
-        Select::new("Default Hugging Face model", options)
-            .with_page_size(PAGE_SIZE)
-            .with_starting_cursor(start)
-            .with_help_message("type to filter, ↑↓ to move, Enter to choose, Esc to cancel")
-            .prompt()
+    let choice = ask(move || {
+        Select {
+            question: "Default Hugging Face model",
+            options,
+            start,
+            page_size: PAGE_SIZE,
+            help: "type to filter (a ref, a name), ↑↓ to move, Enter to choose, Esc to cancel",
+            texts: ModelChoice::filter_texts,
+        }
+        .ask()
     })
     .await?;
 
@@ -248,11 +283,16 @@ pub async fn run(
                         .position(|b| b.provider.as_deref() == Some(&p))
                 })
                 .unwrap_or(0);
-            let pick = prompt(move || {
-                Select::new("Prefer a specific backend? (optional)", backends)
-                    .with_starting_cursor(start)
-                    .with_help_message("Enter keeps the highlighted choice; Esc cancels")
-                    .prompt()
+            let pick = ask(move || {
+                Select {
+                    question: "Prefer a specific backend? (optional)",
+                    options: backends,
+                    start,
+                    page_size: PAGE_SIZE,
+                    help: "Enter keeps the highlighted choice; Esc cancels",
+                    texts: label_text,
+                }
+                .ask()
             })
             .await?;
             match pick.provider {
