@@ -26,8 +26,9 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import home
+
 ROOT = Path(os.environ["ROOT"])
-BIN = os.environ["OPENCLAW_BIN_DIR"]
 TEST_HOST = os.environ["TEST_HOST"]
 PLUGIN = os.environ["PLUGIN"]
 MOCK_URL = os.environ["MOCK_URL"]
@@ -35,41 +36,8 @@ PACKAGE = ROOT / "examples" / "openclaw-plugin"
 TOKEN = "hf_gateway_test_token_0123456789"
 
 
-class Home:
-    """An isolated gateway home: its own HOME, config and state directory."""
-
-    def __init__(self):
-        self.dir = Path(tempfile.mkdtemp(prefix="openclaw-home-"))
-        self.config = self.dir / "openclaw.json"
-        self.state = self.dir / "state"
-        self.state.mkdir()
-
-    def env(self, config=None, **extra):
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("OPENCLAW_", "HF_", "HUGGINGFACE_"))
-        }
-        env.update(
-            PATH=f"{BIN}:{os.environ['PATH']}",
-            HOME=str(self.dir),
-            OPENCLAW_CONFIG_PATH=str(config or self.config),
-            OPENCLAW_STATE_DIR=str(self.state),
-            NO_COLOR="1",
-        )
-        env.update(extra)
-        return env
-
-    def openclaw(self, *args, config=None, timeout=180, **extra):
-        return subprocess.run(
-            ["openclaw", *args],
-            env=self.env(config, **extra),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+class Home(home.Home):
+    """An isolated gateway home (see home.py) that also runs `test-host`."""
 
     def test_host(self, *args, config=None):
         return subprocess.run(

@@ -223,11 +223,7 @@ impl Served {
             .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line.trim().strip_prefix("serving on ").unwrap().to_string();
+        let base = common::serving_url(&mut child);
         Served { child, base, dir }
     }
 }

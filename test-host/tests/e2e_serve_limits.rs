@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -74,15 +73,7 @@ impl Serve {
             .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("serving on http://")
-            .and_then(|rest| rest.strip_suffix("/v1"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        let addr = common::serving_addr(&common::serving_url(&mut child))
             .parse()
             .unwrap();
         Serve {

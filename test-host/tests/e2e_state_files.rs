@@ -12,7 +12,6 @@
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -193,12 +192,9 @@ fn serve_starts_with_a_narrowed_key() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let url = common::serving_url(&mut child);
     let _ = child.kill();
     let _ = child.wait();
-    assert!(line.starts_with("serving on "), "{line:?}");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
     assert_eq!(mode(&key), 0o600);
 }

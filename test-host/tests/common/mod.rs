@@ -141,6 +141,27 @@ pub fn test_host_with_plugin(dir: &Path, base_url: &str, plugin: &Path) -> std::
     cmd
 }
 
+/// The base URL a started `test-host serve` announces on its first line
+/// (`serving on http://ADDR/v1`); panics on any other first line.
+pub fn serving_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("serve's stdout is piped"))
+        .read_line(&mut line)
+        .expect("read serve's first line");
+    line.trim()
+        .strip_prefix("serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_string()
+}
+
+/// The `ADDR` of a base URL `http://ADDR/v1`.
+pub fn serving_addr(url: &str) -> &str {
+    url.strip_prefix("http://")
+        .and_then(|rest| rest.strip_suffix("/v1"))
+        .unwrap_or_else(|| panic!("not a serve URL: {url:?}"))
+}
+
 /// A command's stdout as JSON; the failure shows stdout and stderr.
 pub fn json_of(out: &std::process::Output) -> Value {
     let text = String::from_utf8_lossy(&out.stdout);
